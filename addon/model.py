@@ -102,6 +102,7 @@ class Dataset:
     team: list[Member]
     issues: list[Issue]
     tabs: dict[str, str] = field(default_factory=dict)  # role -> actual tab name
+    header_rows: dict[str, int] = field(default_factory=dict)  # role -> sheet row (1-based) of the header
 
     def error_count(self) -> int:
         return sum(1 for i in self.issues if i.severity == "error")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from addon.model import Table, TabSpec, WriteSet
+from addon.model import Table, WriteSet
 
 # Named styles a WriteSet may use; each backend maps them to its own formatting.
 # Colours are RGB hex without '#': (font, fill).

@@ -1,0 +1,241 @@
+"""The vocabulary of the workbook: tabs, canonical fields, their header aliases and value synonyms.
+
+One table here feeds header matching, templates and validation, so a new alias is added once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from addon.model import Cell
+
+# Tab roles and the names we recognise for them (template names first: zh, en).
+TAB_NAMES: dict[str, tuple[str, ...]] = {
+    "customers": ("客户", "Customers", "客户列表", "客户信息", "Customer", "Clients", "Accounts"),
+    "followups": ("跟进记录", "FollowUps", "Follow-ups", "Follow ups", "客户跟进记录", "跟进", "Activities", "Contacts log"),
+    "team": ("团队", "Team", "销售团队", "Reps", "Staff"),
+}
+
+# Owned tabs: role -> (zh, en) name.
+OWNED_TABS: dict[str, tuple[str, str]] = {
+    "kpi": ("KPI汇总", "KPI"),
+    "overdue": ("待跟进", "Overdue"),
+    "issues": ("数据问题", "Issues"),
+    "runlog": ("运行记录", "Run log"),
+}
+
+# Owned columns on the Customers tab: key -> (zh, en) header.
+OWNED_COLUMNS: dict[str, tuple[str, str]] = {
+    "last_contact": ("最近跟进", "Last contact"),
+    "followups": ("跟进次数", "Follow-ups"),
+    "next_due": ("下次应跟进", "Next due"),
+    "days_overdue": ("逾期天数", "Days overdue"),
+    "status": ("跟进状态", "Status"),
+    "rule": ("适用规则", "Rule"),
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    zh: str  # template header (zh-CN)
+    en: str  # template header (en)
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+CUSTOMER_FIELDS: tuple[Field, ...] = (
+    Field("customer_id", "客户编号", "Customer ID", ("ID", "客户ID", "编号", "客户代码", "Customer No", "Account ID", "cust_id")),
+    Field("name", "客户名称", "Name", ("Customer", "Customer Name", "客户", "客户名", "公司名称", "Company", "Account", "名称")),
+    Field("owner", "负责人", "Owner", ("Sales Rep", "Rep", "销售", "业务员", "销售代表", "Account Owner", "归属人")),
+    Field("tier", "客户等级", "Tier", ("Level", "Grade", "等级", "级别", "客户级别", "Priority", "Class")),
+    Field("stage", "阶段", "Stage", ("Pipeline Stage", "销售阶段", "客户阶段", "Deal Stage", "Sales Stage")),
+    Field("created", "创建日期", "Created", ("Created Date", "Created On", "Date Created", "创建时间", "录入日期", "录入时间", "Lead Date")),
+    Field("next_follow_up", "下次跟进日期", "Next follow-up", ("Next Follow Up", "Next Contact", "下次跟进", "下次联系日期", "Next Date")),
+    Field("value", "预计金额", "Value", ("Amount", "Deal Value", "Expected Value", "金额", "预计成交金额", "Deal Size")),
+    Field("protected", "锁定", "Protected", ("Locked", "Lock", "保护", "不回收")),
+    Field("contact", "联系人", "Contact", ("Contact Person", "Contact Name", "对接人")),
+    Field("phone", "电话", "Phone", ("Mobile", "Tel", "Telephone", "手机", "手机号", "联系电话", "电话号码")),
+    Field("email", "邮箱", "Email", ("E-mail", "Mail", "电子邮件", "邮件", "Email Address")),
+    Field("source", "来源", "Source", ("Lead Source", "客户来源", "渠道来源")),
+    Field("notes", "备注", "Notes", ("Note", "Remarks", "Comment", "Comments", "说明")),
+)
+
+FOLLOWUP_FIELDS: tuple[Field, ...] = (
+    Field("customer_id", "客户编号", "Customer ID", ("ID", "客户ID", "编号", "Customer No", "Account ID", "cust_id")),
+    Field("customer_name", "客户名称", "Customer", ("Customer Name", "Name", "客户", "客户名", "公司名称", "Company", "Account")),
+    Field("date", "跟进日期", "Date", ("Follow-up Date", "Contact Date", "跟进时间", "日期", "时间", "Activity Date"), required=True),
+    Field("owner", "跟进人", "Owner", ("Rep", "Sales Rep", "By", "负责人", "销售", "业务员")),
+    Field("channel", "方式", "Channel", ("Method", "Type", "跟进方式", "联系方式", "渠道")),
+    Field("outcome", "结果", "Outcome", ("Result", "跟进结果")),
+    Field("notes", "内容", "Notes", ("Note", "Content", "Summary", "跟进内容", "备注", "Details")),
+    Field("next_date", "下次跟进日期", "Next date", ("Next Follow Up", "Next Follow-up", "Next Contact", "下次跟进", "下次联系日期", "计划下次跟进")),
+    Field("stage", "跟进后阶段", "Stage after", ("Stage", "New Stage", "阶段", "Stage After Contact", "当前阶段")),
+)
+
+TEAM_FIELDS: tuple[Field, ...] = (
+    Field("name", "姓名", "Name", ("Owner", "Rep", "Sales Rep", "负责人", "销售", "成员", "Member"), required=True),
+    Field("email", "邮箱", "Email", ("E-mail", "Mail", "电子邮件", "Email Address")),
+    Field("manager", "上级", "Manager", ("经理", "主管", "Supervisor", "Team Lead")),
+    Field("manager_email", "上级邮箱", "Manager email", ("Manager E-mail", "经理邮箱", "主管邮箱", "Supervisor Email")),
+    Field("active", "在职", "Active", ("Enabled", "启用", "状态", "Status")),
+    Field("webhook", "Webhook", "Webhook", ("机器人", "Bot")),
+)
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "customers": CUSTOMER_FIELDS,
+    "followups": FOLLOWUP_FIELDS,
+    "team": TEAM_FIELDS,
+}
+
+# Canonical values with built-in synonyms (matched after normalize()).
+STAGES: tuple[str, ...] = ("new", "qualified", "proposal", "negotiation", "won", "after_sales", "lost", "dormant")
+TIERS: tuple[str, ...] = ("A", "B", "C")
+CHANNELS: tuple[str, ...] = ("phone", "wechat", "email", "visit", "meeting", "sms", "other")
+
+VOCAB: dict[str, dict[str, tuple[str, ...]]] = {
+    "stage": {
+        "new": ("初次接触", "新线索", "新客户", "线索", "New", "Lead", "Prospect", "Prospecting", "新建"),
+        "qualified": ("需求分析", "需求确认", "已确认", "Qualified", "Qualification", "Needs Analysis", "Engaging"),
+        "proposal": ("方案演示", "方案", "演示", "Proposal", "Demo", "Presentation"),
+        "negotiation": ("报价谈判", "谈判", "报价", "商务谈判", "Negotiation", "Quote", "Quoted"),
+        "won": ("成交", "赢单", "签约", "已成交", "Won", "Closed Won", "Deal", "Signed"),
+        "after_sales": ("售后服务", "售后", "After Sales", "After-sales", "Customer", "Onboarding", "Support"),
+        "lost": ("流失", "输单", "丢单", "Lost", "Closed Lost"),
+        "dormant": ("休眠", "搁置", "暂停", "Dormant", "Inactive", "On Hold"),
+    },
+    "tier": {
+        "A": ("高价值", "重要", "重点", "A类", "A级", "High", "Key", "VIP", "Gold"),
+        "B": ("普通", "一般", "B类", "B级", "Medium", "Normal", "Standard", "Silver"),
+        "C": ("潜在", "低", "C类", "C级", "Low", "Potential", "Bronze"),
+    },
+    "channel": {
+        "phone": ("电话", "打电话", "Phone", "Call", "Telephone", "Phone call", "Tel"),
+        "wechat": ("微信", "WeChat", "企业微信", "WeCom"),
+        "email": ("邮件", "电子邮件", "Email", "E-mail", "Mail"),
+        "visit": ("拜访", "上门", "面访", "Visit", "On-site", "Onsite"),
+        "meeting": ("会议", "视频会议", "线上会议", "Meeting", "Video call", "Zoom", "Teams"),
+        "sms": ("短信", "SMS", "Text"),
+        "other": ("其他", "Other"),
+    },
+}
+
+# Labels of canonical values for display: value -> (zh, en).
+VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "stage": {
+        "new": ("初次接触", "New"),
+        "qualified": ("需求分析", "Qualified"),
+        "proposal": ("方案演示", "Proposal"),
+        "negotiation": ("报价谈判", "Negotiation"),
+        "won": ("成交", "Won"),
+        "after_sales": ("售后服务", "After sales"),
+        "lost": ("流失", "Lost"),
+        "dormant": ("休眠", "Dormant"),
+    },
+    "tier": {"A": ("A", "A"), "B": ("B", "B"), "C": ("C", "C")},
+    "channel": {
+        "phone": ("电话", "Phone"),
+        "wechat": ("微信", "WeChat"),
+        "email": ("邮件", "Email"),
+        "visit": ("拜访", "Visit"),
+        "meeting": ("会议", "Meeting"),
+        "sms": ("短信", "SMS"),
+        "other": ("其他", "Other"),
+    },
+}
+
+TRUE_WORDS = frozenset({"y", "yes", "true", "1", "是", "锁定", "x", "✓", "✔", "on", "t", "对", "已锁定", "保护"})
+FALSE_WORDS = frozenset({"n", "no", "false", "0", "否", "", "off", "f", "不", "未锁定", "离职", "停用"})
+
+_SPACES = re.compile(r"[\s_\-./()（）:：]+")
+
+
+def normalize(text: object) -> str:
+    """Fold what users consider the same header or value: width, case, spaces, punctuation."""
+    if text is None:
+        return ""
+    folded = unicodedata.normalize("NFKC", str(text)).casefold().strip()
+    return _SPACES.sub("", folded)
+
+
+def lang_index(locale: str) -> int:
+    """0 for Chinese, 1 for English: the index into the (zh, en) pairs above."""
+    return 0 if locale.lower().startswith("zh") else 1
+
+
+def value_label(kind: str, value: str | None, locale: str) -> str:
+    if value is None:
+        return ""
+    labels = VALUE_LABELS.get(kind, {}).get(value)
+    return labels[lang_index(locale)] if labels else value
+
+
+def header_aliases(tab: str, extra: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """normalized alias -> field key, for one tab; config aliases win over built-in ones."""
+    table: dict[str, str] = {}
+    for f in FIELDS[tab]:
+        for alias in (f.key, f.zh, f.en, *f.aliases):
+            table.setdefault(normalize(alias), f.key)
+    # Exact template headers must win over another field's alias (e.g. 阶段 on FollowUps).
+    for f in FIELDS[tab]:
+        table[normalize(f.zh)] = f.key
+        table[normalize(f.en)] = f.key
+        table[normalize(f.key)] = f.key
+    for key, aliases in (extra or {}).items():
+        for alias in aliases:
+            table[normalize(alias)] = key
+    return table
+
+
+def match_headers(row: Sequence[Cell], aliases: Mapping[str, str]) -> dict[str, int]:
+    """field key -> 0-based column index for one header row; the first column wins on repeats."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(row):
+        key = aliases.get(normalize(cell))
+        if key is not None and key not in found:
+            found[key] = index
+    return found
+
+
+def find_header_row(rows: Sequence[Sequence[Cell]], aliases: Mapping[str, str], scan: int = 30) -> tuple[int, dict[str, int]]:
+    """The row (0-based index into rows) that looks most like a header, skipping title rows above it."""
+    best_index, best = 0, {}
+    for index, row in enumerate(rows[:scan]):
+        found = match_headers(row, aliases)
+        if len(found) > len(best):
+            best_index, best = index, found
+    return best_index, best
+
+
+def vocab_table(kind: str, extra: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """normalized synonym -> canonical value for stage/tier/channel; config synonyms win."""
+    table: dict[str, str] = {}
+    for canonical, synonyms in VOCAB[kind].items():
+        for word in (canonical, *synonyms):
+            table.setdefault(normalize(word), canonical)
+    for canonical, synonyms in (extra or {}).items():
+        table[normalize(canonical)] = canonical
+        for word in synonyms:
+            table[normalize(word)] = canonical
+    return table
+
+
+def find_tab(names: Iterable[str], role: str, configured: str | None = None) -> str | None:
+    """The actual tab name for a role: the configured name, else a known name in either language."""
+    by_norm = {normalize(n): n for n in names}
+    candidates = (configured,) if configured else TAB_NAMES[role]
+    for candidate in candidates:
+        if candidate and normalize(candidate) in by_norm:
+            return by_norm[normalize(candidate)]
+    return None
+
+
+def owned_tab_name(role: str, locale: str) -> str:
+    return OWNED_TABS[role][lang_index(locale)]
+
+
+def owned_column_headers(locale: str) -> list[str]:
+    return [pair[lang_index(locale)] for pair in OWNED_COLUMNS.values()]

@@ -1,0 +1,64 @@
+"""A customer's contact history: the facts cadence, KPIs and reminders all derive from follow-ups."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from datetime import date, timedelta
+
+from addon.config import Config
+from addon.model import Customer, FollowUp
+
+
+def by_customer(followups: Iterable[FollowUp]) -> dict[str, list[FollowUp]]:
+    """Follow-ups per customer key, oldest first (ties keep sheet order)."""
+    grouped: dict[str, list[FollowUp]] = defaultdict(list)
+    for item in followups:
+        grouped[item.customer_key].append(item)
+    for items in grouped.values():
+        items.sort(key=lambda f: (f.at, f.row))
+    return dict(grouped)
+
+
+def first_stage_date(history: list[FollowUp], stages: Collection[str]) -> date | None:
+    """Date of the first follow-up that set one of `stages`, else the last contact; None without contacts."""
+    for item in history:
+        if item.stage in stages:
+            return item.day
+    return history[-1].day if history else None
+
+
+def won_date(customer: Customer, history: list[FollowUp], config: Config) -> date | None:
+    """When the customer was won (None unless its current stage is a won stage)."""
+    if customer.stage not in config.stages.won:
+        return None
+    return first_stage_date(history, config.stages.won)
+
+
+def lost_date(customer: Customer, history: list[FollowUp], config: Config) -> date | None:
+    if customer.stage not in config.stages.lost:
+        return None
+    return first_stage_date(history, config.stages.lost)
+
+
+def interval(tier: str, stage: str | None, config: Config) -> timedelta:
+    """The follow-up interval: stage rule, else tier rule, else the default tier's."""
+    cadence = config.cadence
+    if stage is not None and stage in cadence.by_stage:
+        return cadence.by_stage[stage]
+    if tier in cadence.by_tier:
+        return cadence.by_tier[tier]
+    return cadence.by_tier[config.defaults.tier]
+
+
+def is_open(stage: str, config: Config) -> bool:
+    return stage in config.stages.open or stage not in (
+        *config.stages.won,
+        *config.stages.lost,
+        *config.stages.inactive,
+    )
+
+
+def is_closed(stage: str, config: Config) -> bool:
+    """Lost or inactive: no cadence applies."""
+    return stage in config.stages.lost or stage in config.stages.inactive
