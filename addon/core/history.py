@@ -62,3 +62,20 @@ def is_open(stage: str, config: Config) -> bool:
 def is_closed(stage: str, config: Config) -> bool:
     """Lost or inactive: no cadence applies."""
     return stage in config.stages.lost or stage in config.stages.inactive
+
+
+def last_contact(history: list[FollowUp]) -> FollowUp | None:
+    """The most recent follow-up (history is oldest first, as by_customer returns it)."""
+    return history[-1] if history else None
+
+
+def count_after(history: list[FollowUp], day: date) -> int:
+    """Follow-ups on days strictly after `day` (e.g. after-sale touch points already made after the won date)."""
+    return sum(1 for item in history if item.day > day)
+
+
+def quiet_since(customer: Customer, history: list[FollowUp]) -> date | None:
+    """The day silence is counted from: the last contact, else the created date, else unknown (None)."""
+    if history:
+        return history[-1].day
+    return customer.created.date() if customer.created is not None else None
