@@ -1,0 +1,91 @@
+"""The Excel-file backend: python-calamine to read fast, the part-level writer to write without loss."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import python_calamine
+
+from addon.backends.base import SourceUnavailable
+from addon.model import Cell, Table, WriteSet
+
+log = logging.getLogger(__name__)
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def check_readable(path: Path) -> None:
+    """Fail early with words a user understands: missing file, wrong type, password protection."""
+    if not path.exists():
+        raise SourceUnavailable(f"workbook not found: {path}; check `source: excel:` in the config (paths are relative to the config file)")
+    if path.is_dir():
+        raise SourceUnavailable(f"{path} is a folder; `source: excel:` must name an .xlsx or .xlsm file")
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        raise SourceUnavailable(f"{path.name}: only .xlsx and .xlsm workbooks are supported (save an .xls or .csv as .xlsx first)")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as handle:
+            magic = handle.read(8)
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            raise SourceUnavailable(
+                f"{path.name} is password-protected (encrypted); remove the password in Excel (File ▸ Info ▸ Protect Workbook) or use an unprotected copy"
+            )
+        raise SourceUnavailable(f"{path.name} is not a valid .xlsx/.xlsm file (it may be damaged or still being copied)")
+
+
+def _plain(row: list[object]) -> list[Cell]:
+    """calamine yields timedelta for bare times; the core knows only plain cells ('' is a blank)."""
+    if any(isinstance(v, timedelta) for v in row):
+        return [str(v) if isinstance(v, timedelta) else v for v in row]  # type: ignore[misc]
+    return row  # type: ignore[return-value]
+
+
+class ExcelBackend:
+    """A workbook file. Reads are cheap; writes go through addon.backends.xlsx_package."""
+
+    def __init__(self, path: Path, *, backups: int = 5, backup_dir: Path | None = None) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.backups = backups
+        self.backup_dir = backup_dir
+        self._book: python_calamine.CalamineWorkbook | None = None
+
+    def _open(self) -> python_calamine.CalamineWorkbook:
+        if self._book is None:
+            check_readable(self.path)
+            try:
+                self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            except python_calamine.PasswordError:
+                raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy") from None
+            except (python_calamine.CalamineError, OSError, ValueError) as error:
+                raise SourceUnavailable(f"cannot read {self.path.name}: {error}") from None
+        return self._book
+
+    def sheet_names(self) -> list[str]:
+        return list(self._open().sheet_names)
+
+    def read(self, names: list[str]) -> dict[str, Table]:
+        book = self._open()
+        tables: dict[str, Table] = {}
+        for name in names:
+            try:
+                sheet = book.get_sheet_by_name(name)
+                raw = sheet.to_python(skip_empty_area=False)
+            except python_calamine.CalamineError as error:
+                raise SourceUnavailable(f"cannot read tab {name!r} of {self.path.name}: {error}") from None
+            rows = [_plain(row) for row in raw]
+            tables[name] = Table(name=name, rows=rows, first_row=1)
+        return tables
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+    def write(self, writes: WriteSet) -> None:
+        from addon.backends.xlsx_package import update_workbook
+
+        self.close()  # the writer replaces the file; don't hold it open (Windows)
+        update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups)

@@ -1,0 +1,243 @@
+"""`followup` / `python runner.py`: a thin layer over addon's library functions.
+
+Human output goes to stderr, `--json` documents to stdout; exit codes: 0 ok, 1 data errors,
+2 configuration error, 3 source unavailable or locked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from addon import pipeline
+from addon.backends.base import SourceUnavailable
+from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
+from addon.i18n import status_label
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from None
+
+
+def _config_path(given: str | None) -> Path | None:
+    """--config, else ./config.yaml if present, else built-in defaults (the demo workbook)."""
+    if given:
+        return Path(given)
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(_config_path(args.config))
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _progress(args: argparse.Namespace):
+    return (lambda _m: None) if getattr(args, "quiet", False) else (lambda m: _say(f"… {m}"))
+
+
+def _print_json(doc: Any) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def print_summary(result: pipeline.RunResult) -> None:
+    """The one-screen summary every run ends with."""
+    s = result.summary()
+    zh = result.config.locale.startswith("zh")
+    counts = result.status_counts()
+    parts = ", ".join(f"{status_label(k, result.config.locale)} {v}" for k, v in sorted(counts.items()) if v)
+    sent = s["messages"]
+    lines = [
+        ("跟进助手 — " if zh else "Follow-up Add-on — ") + f"{s['mode']} · {s['source']} · " + ("截至 " if zh else "as of ") + s["as_of"],
+        (f"  客户 {s['customers']} 位，跟进记录 {s['followups']} 条" if zh else f"  {s['customers']} customers, {s['followups']} follow-ups"),
+        (f"  数据问题：{s['errors']} 个错误，{s['warnings']} 个警告" if zh else f"  Data issues: {s['errors']} errors, {s['warnings']} warnings"),
+        ("  状态：" if zh else "  Status: ") + (parts or "—"),
+        (f"  需跟进（逾期/升级/公海）：{s['overdue']}" if zh else f"  Needing contact (overdue/escalated/pool): {s['overdue']}"),
+    ]
+    if sent:
+        lines.append(("  提醒：" if zh else "  Reminders: ") + ", ".join(f"{k} {v}" for k, v in sent.items()))
+    if s["written"]:
+        lines.append(("  已写入：" if zh else "  Written to: ") + s["source"])
+    lines.append(f"  用时 {s['seconds']} 秒" if zh else f"  Took {s['seconds']} s")
+    _say("\n".join(lines))
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args)
+    result = pipeline.run(
+        config,
+        as_of=args.as_of,
+        dry_run=args.dry_run,
+        send=not args.no_send,
+        force=args.force,
+        progress=_progress(args),
+    )
+    if args.dry_run:
+        for message in result.messages:
+            _say(f"  would send {message.kind} to {message.to}: {len(message.customers)} customer(s)")
+    if args.json:
+        _print_json(result.to_json())
+    print_summary(result)
+    return result.exit_code
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    result = pipeline.check(_load(args), as_of=args.as_of, progress=_progress(args))
+    if args.json:
+        doc = result.to_json()
+        doc.pop("kpi", None)
+        doc.pop("messages", None)
+        _print_json(doc)
+    else:
+        for issue in result.dataset.issues:
+            where = f"{issue.tab}!{issue.row}" if issue.row else issue.tab
+            _say(f"  [{issue.severity}] {where} {issue.column}: {issue.message}" + (f" — {issue.suggestion}" if issue.suggestion else ""))
+    print_summary(result)
+    return result.exit_code
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    result = pipeline.check(_load(args), as_of=args.as_of, progress=_progress(args))
+    if args.json:
+        _print_json(result.kpis.to_json())
+    else:
+        for key, value in result.kpis.to_json().items():
+            if not isinstance(value, list | dict):
+                _say(f"  {key}: {'—' if value is None else value}")
+    return pipeline.EXIT_OK
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    result = pipeline.remind(_load(args), as_of=args.as_of, force=args.force, progress=_progress(args))
+    for message in result.messages:
+        _say(f"  {message.outcome}: {message.kind} → {message.to} ({len(message.customers)})")
+    if args.json:
+        _print_json({"summary": result.summary(), "messages": result.to_json()["messages"]})
+    print_summary(result)
+    return pipeline.EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from addon.demo import run_demo
+
+    result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args))
+    if args.json:
+        _print_json(result.to_json())
+    print_summary(result)
+    zh = args.lang == "zh"
+    outbox = result.config.path(result.config.reminders.outbox)
+    _say(("打开演示工作簿：" if zh else "Open the demo workbook: ") + result.location)
+    _say(("提醒邮件（.eml）：" if zh else "Reminder emails (.eml): ") + str(outbox))
+    return pipeline.EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from addon.setup import init_excel, init_google
+
+    if args.excel:
+        message = init_excel(Path(args.excel), lang=args.lang)
+    else:
+        config = load_config(_config_path(args.config)) if _config_path(args.config) else None
+        message = init_google(args.google, lang=args.lang, config=config)
+    _say(message)
+    return pipeline.EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from addon.service.serve import serve
+
+    return serve(_load(args), verbose=args.verbose)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from addon.service.health import print_status
+
+    return print_status(_load(args), as_json=args.json)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from addon.service.doctor import doctor
+
+    return doctor(_config_path(args.config))
+
+
+# --- parser ----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="followup",
+        description="Follow-up Add-on (跟进助手): validation, cadence, KPIs and reminders on your sales spreadsheet.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler, help_text: str, *, config: bool = True, as_of: bool = True, json_flag: bool = True):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if config:
+            p.add_argument("--config", "-c", metavar="FILE", help="config.yaml (default: ./config.yaml, else built-in defaults)")
+        if as_of:
+            p.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD", help="evaluate as of this date (default: today in the configured timezone)")
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("demo", cmd_demo, "make a demo workbook with realistic data and run everything on it", config=False)
+    p.add_argument("--dir", default="demo", help="folder for the demo workbook, outbox and state (default: ./demo)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    p = add("run", cmd_run, "one full pass: validate, apply cadence, write owned columns and tabs, send reminders")
+    p.add_argument("--dry-run", action="store_true", help="compute and show what would be written and sent; change nothing")
+    p.add_argument("--no-send", action="store_true", help="write the sheet but send no reminders")
+    p.add_argument("--force", action="store_true", help="resend reminders already sent today")
+
+    add("check", cmd_check, "validate only and list problems; writes nothing (exit 1 if any error)")
+    add("kpi", cmd_kpi, "compute the KPI figures; writes nothing")
+    p = add("remind", cmd_remind, "send the reminders owed today; leaves the sheet alone")
+    p.add_argument("--force", action="store_true", help="resend reminders already sent today")
+
+    p = add("init", cmd_init, "create the template tabs in a new or existing workbook or Google Sheet", as_of=False, json_flag=False)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--excel", metavar="PATH", help="an .xlsx/.xlsm file (created if missing)")
+    target.add_argument("--google", metavar="SHEET_ID", help="a Google Sheet id or URL")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+
+    p = add("serve", cmd_serve, "run as a scheduled service (times, days and workbooks from config)", as_of=False, json_flag=False)
+    p.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    add("status", cmd_status, "show the service's health: last runs, outcomes, next run", as_of=False)
+    add("doctor", cmd_doctor, "check config, sources, SMTP and state folder, and say what to fix", as_of=False, json_flag=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args) or 0)
+    except ConfigError as error:
+        _say(str(error))
+        return pipeline.EXIT_CONFIG
+    except SourceUnavailable as error:
+        _say(f"Cannot use the source: {error}")
+        return pipeline.EXIT_SOURCE
+    except KeyboardInterrupt:
+        _say("Interrupted; nothing partial was written.")
+        return 130

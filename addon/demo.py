@@ -1,0 +1,40 @@
+"""`demo`: a realistic workbook, then everything the add-on does, on built-in defaults (mail goes to an outbox)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from addon import pipeline
+from addon.config import Config, load_config
+from addon.core.clock import today
+
+DEMO_FILES = {"zh": "跟进助手演示.xlsx", "en": "followup_demo.xlsx"}
+
+
+def demo_config(folder: Path, lang: str = "zh") -> Config:
+    """The built-in defaults pointed at the demo folder; demo mail is written on any day of the week."""
+    folder = folder.resolve()
+    return load_config(
+        None,
+        overrides={
+            "source": {"excel": str(folder / DEMO_FILES[lang])},
+            "locale": "zh-CN" if lang == "zh" else "en",
+            "state_dir": str(folder / ".followup"),
+            "reminders": {"transport": "outbox", "outbox": str(folder / "outbox"), "send_on": "every_day", "admin": "admin@example.com"},
+        },
+    )
+
+
+def run_demo(folder: Path, *, lang: str = "zh", as_of: date | None = None, progress: pipeline.Progress = pipeline._quiet) -> pipeline.RunResult:
+    from addon.demo_data import write_demo_workbook
+
+    config = demo_config(folder, lang)
+    as_of = as_of or today(config)
+    path = config.path(config.source.excel)  # type: ignore[arg-type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()  # the demo workbook is ours: start fresh each time
+    progress(f"writing demo workbook {path}")
+    write_demo_workbook(path, as_of, lang=lang)
+    return pipeline.run(config, as_of=as_of, mode="demo", progress=progress)

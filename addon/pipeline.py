@@ -1,0 +1,278 @@
+"""One pass over a workbook: read → validate → compute → send → write.
+
+The library API and the CLI are twins: every command is a function here returning a RunResult.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from addon.backends import Backend, open_backend
+from addon.config import Config
+from addon.core import cadence, render
+from addon.core.clock import today
+from addon.core.fields import OWNED_TABS, find_tab, normalize
+from addon.core.validate import validate
+from addon.model import CustomerStatus, Dataset, Issue, Table, WriteSet
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+# Exit codes (SPEC §9): success, data errors, configuration error, source unavailable or locked.
+EXIT_OK, EXIT_DATA, EXIT_CONFIG, EXIT_SOURCE = 0, 1, 2, 3
+
+
+@dataclass
+class RunResult:
+    config: Config
+    as_of: date
+    mode: str
+    location: str
+    dataset: Dataset
+    statuses: list[CustomerStatus] = field(default_factory=list)
+    kpis: Any = None
+    messages: list[Any] = field(default_factory=list)  # delivery outcomes (addon.notify.send.Outcome)
+    written: bool = False
+    started: datetime = field(default_factory=datetime.now)
+    seconds: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        return self.dataset.error_count()
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DATA if self.errors else EXIT_OK
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(s.status for s in self.statuses)
+
+    def summary(self) -> dict[str, Any]:
+        counts = self.status_counts()
+        outcomes = Counter(getattr(m, "outcome", "") for m in self.messages)
+        return {
+            "mode": self.mode,
+            "source": self.location,
+            "as_of": self.as_of.isoformat(),
+            "customers": len(self.dataset.customers),
+            "followups": len(self.dataset.followups),
+            "errors": self.errors,
+            "warnings": len(self.dataset.issues) - self.errors,
+            "statuses": dict(sorted(counts.items())),
+            "overdue": counts["overdue"] + counts["escalated"] + counts["pool"],
+            "messages": dict(sorted(outcomes.items())),
+            "written": self.written,
+            "seconds": round(self.seconds, 2),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        by_key = {c.key: c for c in self.dataset.customers}
+        doc: dict[str, Any] = {
+            "summary": self.summary(),
+            "customers": [
+                {
+                    "customer_id": by_key[s.key].customer_id,
+                    "name": by_key[s.key].name,
+                    "owner": by_key[s.key].owner,
+                    "status": s.status,
+                    "next_due": s.next_due.isoformat() if s.next_due else None,
+                    "days_overdue": s.days_overdue,
+                    "last_contact": s.last_contact.isoformat() if s.last_contact else None,
+                    "followups": s.followups,
+                    "rule": cadence.rule_text(s.rule, self.config.locale),
+                }
+                for s in self.statuses
+            ],
+            "issues": [
+                {
+                    "tab": i.tab,
+                    "row": i.row,
+                    "column": i.column,
+                    "value": i.value,
+                    "severity": i.severity,
+                    "message": i.message,
+                    "suggestion": i.suggestion,
+                }
+                for i in self.dataset.issues
+            ],
+        }
+        if self.kpis is not None:
+            doc["kpi"] = self.kpis.to_json()
+        doc["messages"] = [
+            {"kind": m.kind, "to": m.to, "customers": list(m.customers), "outcome": m.outcome} for m in self.messages
+        ]
+        return doc
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def resolve_tabs(names: list[str], config: Config) -> dict[str, str | None]:
+    """Role -> actual tab name (configured name, else a template name in either language)."""
+    roles = {role: find_tab(names, role, getattr(config.tabs, role)) for role in ("customers", "followups", "team")}
+    owned = {normalize(n) for pair in OWNED_TABS.values() for n in pair}
+    runlog = [n for n in names if normalize(n) in {normalize(p) for p in OWNED_TABS["runlog"]}]
+    roles["runlog"] = runlog[0] if runlog else None
+    for role in ("customers", "followups", "team"):
+        if roles[role] is not None and normalize(roles[role]) in owned:
+            roles[role] = None  # never read one of our own tabs as user data
+    return roles
+
+
+def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Dataset, dict[str, Table | None], list[str]]:
+    """Read the tabs (in one pass) and validate them."""
+    progress(f"reading {backend.location}")
+    names = backend.sheet_names()
+    roles = resolve_tabs(names, config)
+    wanted = [n for n in roles.values() if n]
+    tables = backend.read(wanted)
+    by_role: dict[str, Table | None] = {role: tables.get(name) if name else None for role, name in roles.items()}
+    progress("validating rows")
+    missing: list[Issue] = []
+    for role, configured in (("customers", config.tabs.customers), ("followups", config.tabs.followups)):
+        if by_role[role] is None:
+            missing.append(_missing_tab_issue(role, configured, names, config.locale))
+    dataset = validate(by_role, config, as_of)
+    if missing:
+        dataset = Dataset(
+            customers=dataset.customers,
+            followups=dataset.followups,
+            team=dataset.team,
+            issues=missing + dataset.issues,
+            tabs=dataset.tabs,
+            header_rows=dataset.header_rows,
+        )
+    return dataset, by_role, names
+
+
+_MISSING_TAB = {
+    "customers": ("找不到客户工作表", "No Customers tab found"),
+    "followups": ("找不到跟进记录工作表", "No FollowUps tab found"),
+}
+
+
+def _missing_tab_issue(role: str, configured: str | None, names: list[str], locale: str) -> Issue:
+    from addon.core.fields import TAB_NAMES, lang_index
+
+    zh = lang_index(locale) == 0
+    expected = configured or " / ".join(TAB_NAMES[role][:2])
+    message = _MISSING_TAB[role][0 if zh else 1] + (f"（期望：{expected}）" if zh else f" (expected: {expected})")
+    suggestion = (
+        f"在 config.yaml 中设置 tabs: {role}: <工作表名>，现有工作表：{', '.join(names)}"
+        if zh
+        else f"set `tabs: {role}: <tab name>` in config.yaml; tabs in the workbook: {', '.join(names)}"
+    )
+    return Issue(tab=expected, row=None, column="", value="", severity="error", message=message, suggestion=suggestion, code="tab.missing")
+
+
+def compute(config: Config, dataset: Dataset, as_of: date) -> tuple[list[CustomerStatus], Any]:
+    from addon.core import kpi
+
+    statuses = cadence.evaluate(dataset, config, as_of)
+    kpis = kpi.compute(dataset, statuses, config, as_of)
+    return statuses, kpis
+
+
+def build_writes(result: RunResult, tables: dict[str, Table | None], sheet_names: list[str], record: render.RunRecord) -> WriteSet:
+    from addon.core.kpi_tab import kpi_tab
+
+    config, dataset, locale = result.config, result.dataset, result.config.locale
+    customers = tables.get("customers")
+    columns = None
+    if customers is not None and "customers" in dataset.header_rows:
+        columns = render.columns_patch(customers, dataset.header_rows["customers"], dataset, result.statuses, locale, cadence.rule_text)
+    tabs = [
+        render.overdue_tab(dataset, result.statuses, result.as_of, locale, cadence.rule_text),
+        render.issues_tab(dataset.issues, locale),
+        render.runlog_tab(record, tables.get("runlog"), config.run_log_keep, locale),
+    ]
+    if result.kpis is not None:
+        tabs.insert(0, kpi_tab(result.kpis, dataset, locale))
+    return WriteSet(columns=columns, tabs=tabs, stale_tabs=render.stale_tabs(sheet_names, locale))
+
+
+def _link(config: Config, backend: Backend) -> str:
+    return config.reminders.link or backend.location
+
+
+def run(
+    config: Config,
+    *,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    send: bool = True,
+    write: bool = True,
+    force: bool = False,
+    mode: str = "run",
+    backend: Backend | None = None,
+    progress: Progress = _quiet,
+) -> RunResult:
+    """The full pass. `dry_run` computes and plans but writes and sends nothing."""
+    started, clock = datetime.now(config.zone).replace(tzinfo=None), time.monotonic()
+    as_of = as_of or today(config)
+    backend = backend or open_backend(config)
+    if write and not dry_run:
+        check = getattr(backend, "check_writable", None)
+        if check is not None:
+            check()  # a locked workbook is refused before anything is sent
+    dataset, tables, names = load(config, backend, as_of, progress)
+    result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started)
+    progress("applying cadence rules and computing KPIs")
+    result.statuses, result.kpis = compute(config, dataset, as_of)
+
+    if send or dry_run:
+        from addon.core.reminders import plan
+        from addon.notify.send import deliver
+
+        planned = plan(dataset, result.statuses, config, as_of, _link(config, backend))
+        if planned.issues:
+            dataset.issues.extend(planned.issues)
+        progress("sending reminders" if not dry_run else "planning reminders (dry run)")
+        result.messages = deliver(planned, config, force=force, dry_run=dry_run)
+
+    if write and not dry_run:
+        progress("writing owned columns and tabs")
+        result.seconds = time.monotonic() - clock
+        record = _record(result)
+        backend.write(build_writes(result, tables, names, record))
+        result.written = True
+    result.seconds = time.monotonic() - clock
+    return result
+
+
+def _record(result: RunResult) -> render.RunRecord:
+    summary = result.summary()
+    refused = sum(1 for m in result.messages if m.outcome not in ("sent", "skipped", "already_sent", "dry_run"))
+    outcome = "ok" if not result.errors and not refused else ("data errors" if result.errors else "")
+    if refused:
+        outcome = (outcome + "; " if outcome else "") + f"{refused} message(s) not delivered"
+    return render.RunRecord(
+        started=result.started,
+        as_of=result.as_of,
+        mode=result.mode,
+        customers=summary["customers"],
+        errors=summary["errors"],
+        warnings=summary["warnings"],
+        overdue=summary["overdue"],
+        messages=sum(1 for m in result.messages if m.outcome == "sent"),
+        outcome=outcome,
+        seconds=result.seconds,
+    )
+
+
+def check(config: Config, *, as_of: date | None = None, backend: Backend | None = None, progress: Progress = _quiet) -> RunResult:
+    """Validate (and compute statuses) only; writes and sends nothing."""
+    return run(config, as_of=as_of, send=False, write=False, mode="check", backend=backend, progress=progress)
+
+
+def remind(config: Config, *, as_of: date | None = None, force: bool = False, backend: Backend | None = None, progress: Progress = _quiet) -> RunResult:
+    """Send the reminders owed today; leave the sheet alone."""
+    return run(config, as_of=as_of, send=True, write=False, force=force, mode="remind", backend=backend, progress=progress)
