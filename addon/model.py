@@ -172,6 +172,9 @@ class Validation:
     options: list[str]
     first_row: int = 1  # 0-based first data row
     last_row: int = 1000
+    # Optional: take the list from a range instead (e.g. "'团队'!$A$2:$A$500"), so adding a rep to
+    # Team extends the dropdown. Writers that can't use ranges fall back to `options`.
+    source_range: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,9 @@ class TabSpec:
     charts: list[ChartSpec] = field(default_factory=list)
     validations: list[Validation] = field(default_factory=list)
     role: str = ""  # kpi | overdue | issues | runlog | customers | followups | team
+    # Whole-column named styles (0-based col -> STYLES key), so values typed later into a template
+    # look right: dates as dates, IDs/phones as text (keeps leading zeros).
+    column_styles: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ STYLES: dict[str, dict[str, object]] = {
     "escalated": {"fill": "C00000", "font": "FFFFFF", "bold": True},
     "muted": {"fill": "E7E6E6", "font": "595959"},
     "date": {"num_format": "yyyy-mm-dd"},
+    "datetime": {"num_format": "yyyy-mm-dd hh:mm"},
+    "text": {"num_format": "@"},
     "percent": {"num_format": "0.0%"},
     "number": {"num_format": "#,##0"},
     "decimal": {"num_format": "0.0"},
