@@ -229,7 +229,9 @@ class Kpis:
         now, before = self.current.get(key), self.previous.get(key)
         if now is None or before is None:
             return None
-        return now - before
+        difference = now - before
+        # Drop binary noise (0.4 - 0.0 shown as 0.39999999999999997) without changing any real digit.
+        return round(difference, 12) if isinstance(difference, float) else difference
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings); stable keys per issue #4, extras documented in the module."""
