@@ -166,6 +166,7 @@ def compose(message: Message, config: Config, *, now: datetime | None = None, re
     email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
     email["X-Auto-Response-Suppress"] = "All"
     email["X-Followup-Kind"] = message.kind
+    email["X-Followup-Day"] = message.day.isoformat()
     context = _context(message)
     email.set_content(render(message, config, "txt", context))
     email.add_alternative(render(message, config, "html", context), subtype="html")
