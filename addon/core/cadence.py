@@ -101,6 +101,17 @@ def due_date(
     `contacts` is the customer's history, oldest first (history.by_customer); `calendar` counts working
     days (None = calendar days).
     """
+    return _due(customer, contacts, history.won_date(customer, contacts, config), config, as_of, calendar)
+
+
+def _due(
+    customer: Customer,
+    contacts: list[FollowUp],
+    won: date | None,
+    config: Config,
+    as_of: date,
+    calendar: WorkCalendar | None,
+) -> DueDate:
     cadence = config.cadence
     last = history.last_contact(contacts)
     manual = customer.next_follow_up
@@ -115,7 +126,7 @@ def due_date(
         return DueDate(shift(customer.created, cadence.first_response, calendar), Rule("first_response", params))
     contact = last.day.isoformat()
     if customer.stage in config.stages.won:
-        won = history.won_date(customer, contacts, config) or last.day
+        won = won or last.day
         touch = history.count_after(contacts, won)
         if touch < len(cadence.after_won):
             delta = cadence.after_won[touch]
@@ -166,19 +177,20 @@ def status_of(
     """One customer's status; `contacts` oldest first, `calendar` as in due_date."""
     last = history.last_contact(contacts)
     last_day = last.day if last is not None else None
+    won = history.won_date(customer, contacts, config)
     facts = {
         "key": customer.key,
         "row": customer.row,
         "last_contact": last_day,
         "followups": len(contacts),
-        "won_date": history.won_date(customer, contacts, config),
+        "won_date": won,
         "days_since_contact": (as_of - last_day).days if last_day is not None else None,
     }
     if not customer.valid:
         return CustomerStatus(status="invalid", next_due=None, days_overdue=0, rule=Rule("invalid"), **facts)
     if history.is_closed(customer.stage, config):
         return CustomerStatus(status="closed", next_due=None, days_overdue=0, rule=Rule("closed", {"stage": customer.stage}), **facts)
-    found = due_date(customer, contacts, config, as_of, calendar)
+    found = _due(customer, contacts, won, config, as_of, calendar)
     since = history.quiet_since(customer, contacts)
     quiet = (as_of - since).days if since is not None else None
     rule = found.rule
