@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 
 import holidays as holidays_pkg
 
@@ -51,7 +51,7 @@ def _split(code: str) -> tuple[str, str | None]:
     return country, (subdiv or None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(code: str, year: int) -> _Year | None:
     """The year's calendar from the holidays package; None when the country code is unknown."""
     country, subdiv = _split(code)
