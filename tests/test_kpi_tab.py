@@ -196,3 +196,64 @@ def test_widths_cover_every_column(kpis):
     used = max(len(r) for r in tab.rows)
     assert set(range(used)) <= set(tab.widths)
     assert all(8 <= w <= 40 for w in tab.widths.values())
+
+
+def _written(tmp_path, kpis, locale):
+    from addon.backends.xlsx_new import write_new_workbook
+
+    k, dataset = kpis
+    tab = kpi_tab(k, dataset, locale)
+    path = tmp_path / f"kpi-{locale}.xlsx"
+    write_new_workbook(path, [tab])
+    return tab, path
+
+
+def _chart_refs(path) -> list[list[str]]:
+    """The cell ranges each chart of the workbook points at, in chart order."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        names = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
+        return [re.findall(r"<c:f>([^<]+)</c:f>", z.read(n).decode()) for n in names]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_written_workbook_reads_back_the_json_numbers(tmp_path, kpis, locale):
+    import python_calamine
+
+    tab, path = _written(tmp_path, kpis, locale)
+    doc = kpis[0].to_json()
+    sheet = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_name(tab.name).to_python()
+    header = find_row(sheet, "指标" if locale == "zh-CN" else "Figure")
+    for offset, key in enumerate(SCALAR_KEYS, start=1):
+        expected = NONE if doc[key] is None else pytest.approx(doc[key])
+        assert sheet[header + offset][1] == expected, key
+    funnel, trend = (next(c for c in tab.charts if c.kind == kind) for kind in ("bar", "line"))
+    assert [sheet[funnel.header_row + 1 + i][1] for i in range(funnel.data_rows)] == [r["customers"] for r in doc["funnel"]]
+    assert [sheet[trend.header_row + 1 + i][0] for i in range(trend.data_rows)] == [w["week"] for w in doc["trend"]]
+    # The charts point at the funnel and trend blocks (1-based A1 rows = 0-based offsets + 1).
+    funnel_refs, trend_refs = _chart_refs(path)
+    first, last = funnel.header_row + 2, funnel.header_row + 1 + funnel.data_rows
+    assert any(ref.endswith(f"$A${first}:$A${last}") for ref in funnel_refs)
+    assert any(ref.endswith(f"$B${first}:$B${last}") for ref in funnel_refs)
+    first, last = trend.header_row + 2, trend.header_row + 1 + trend.data_rows
+    assert {f"$B${first}:$B${last}", f"$C${first}:$C${last}", f"$D${first}:$D${last}"} <= {r.split("!")[-1] for r in trend_refs}
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_kpi_tab(tmp_path, kpis, soffice):
+    import subprocess
+
+    import python_calamine
+
+    tab, path = _written(tmp_path, kpis, "zh-CN")
+    out = tmp_path / "lo"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "xlsx",
+                    "--outdir", str(out), str(path)], check=True, capture_output=True, timeout=120)
+    sheet = python_calamine.CalamineWorkbook.from_path(str(out / path.name)).get_sheet_by_name(tab.name).to_python()
+    doc = kpis[0].to_json()
+    header = find_row(sheet, "指标")
+    assert sheet[header + 1][1] == pytest.approx(doc["on_time_rate"])
+    assert sheet[header + 1 + SCALAR_KEYS.index("coverage")][2] == NONE
+    assert len(_chart_refs(out / path.name)) == 2
