@@ -187,8 +187,9 @@ class _Builder:
                 for (key, about), (items, note) in slot.sections.items()
                 if items
             ]
-            sections.sort(key=lambda s: _SECTION_ORDER.get(s.key, 9))
-            extra = tuple(dict.fromkeys(unreachable)) if kind == "admin" else ()
+            # Fixed kinds of section first, then the group with the most urgent customer: independent of input order.
+            sections.sort(key=lambda s: (_SECTION_ORDER.get(s.key, 9), _urgency(s.items[0]), s.about))
+            extra = tuple(sorted(set(unreachable))) if kind == "admin" else ()
             if sections:
                 threshold = self.thresholds.get(kind, 0)
                 out.append(Message(kind, slot.to, slot.name, self.day, self.locale, tuple(sections), self.link, extra, threshold))
