@@ -6,6 +6,8 @@ import warnings
 from datetime import date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from addon.core import calendar as calendar_module
 from addon.core.calendar import HolidayDataWarning, WorkCalendar, shift
@@ -185,3 +187,25 @@ def test_known_years_do_not_warn() -> None:
         assert cal.add(d(12, 30), 1) == d(12, 31)
         assert not cal.is_working_day(date(2025, 10, 1))
         assert cal.unknown_years == set()
+
+
+# --- properties over the whole known year ---
+
+_CN = WorkCalendar("CN")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 11, 30)), st.integers(min_value=1, max_value=20))
+def test_add_lands_on_the_nth_working_day(start: date, n: int) -> None:
+    end = _CN.add(start, n)
+    assert _CN.is_working_day(end)
+    between = [start + timedelta(days=i) for i in range(1, (end - start).days + 1)]
+    assert sum(_CN.is_working_day(day) for day in between) == n
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 20)))
+def test_roll_forward_is_the_first_working_day_on_or_after(day: date) -> None:
+    rolled = _CN.roll_forward(day)
+    assert _CN.is_working_day(rolled) and rolled >= day
+    assert not any(_CN.is_working_day(day + timedelta(days=i)) for i in range((rolled - day).days))
