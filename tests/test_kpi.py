@@ -333,3 +333,49 @@ def test_to_json_shape(kpis):
     assert doc["basis"]["on_time_rate"] == [4, 7]
     assert doc["all_time"]["followups_per_customer"] == 1.6
     assert (doc["lost"], doc["dormant"]) == (1, 1)
+
+
+def test_book_as_of_rewinds_followups_customers_and_stages():
+    from addon.core.kpi import book_as_of
+
+    dataset, _ = book()
+    then = book_as_of(dataset, D(2026, 10, 24))
+    keys = {c.key for c in then.customers}
+    assert "C3" not in keys and "C4" not in keys and "C5" not in keys  # created later
+    assert "C6" in keys  # no created date: kept
+    assert all(f.at.date() <= D(2026, 10, 24) for f in then.followups)
+    stages = {c.key: c.stage for c in then.customers}
+    assert stages["C2"] == "won"  # nothing recorded by 10-24: today's stage stays
+    assert stages["C1"] == "negotiation"
+    assert book_as_of(dataset, D(2026, 10, 26)).customers[0].stage == "qualified"  # set by the 10-25 contact
+
+
+def test_previous_statuses_are_evaluated_at_the_previous_window_end():
+    from addon.core.kpi import previous_statuses
+
+    dataset, statuses = book()
+    seen = {}
+
+    def evaluate(data, config, day):
+        seen["day"], seen["keys"] = day, [c.key for c in data.customers]
+        return [st(k, "overdue" if k == "C1" else "ok") for k in seen["keys"]]
+
+    before = previous_statuses(dataset, load_config(None), AS_OF, evaluate)
+    assert seen["day"] == D(2026, 10, 24)
+    kpis = compute(dataset, statuses, load_config(None), AS_OF, previous_statuses=before)
+    # At 10-24: C1 C2 C6 C7 C10 C11 C12 existed (C3 C4 C5 C8 were created later); C1 overdue -> 6 / 7 covered.
+    assert kpis.previous.basis["coverage"] == (6, 7)
+    assert kpis.change("coverage") == round(0.5 - 6 / 7, 12)
+
+
+def test_with_the_cadence_engine():
+    from addon.core import cadence
+    from addon.core.kpi import previous_statuses
+
+    dataset, _ = book()
+    config = load_config(None)
+    statuses = cadence.evaluate(dataset, config, AS_OF)
+    before = previous_statuses(dataset, config, AS_OF, cadence.evaluate)
+    kpis = compute(dataset, statuses, config, AS_OF, previous_statuses=before)
+    assert 0 <= kpis.current.coverage <= 1 and 0 <= kpis.previous.coverage <= 1
+    assert kpis.current.followups_in_window == 7  # statuses do not change the counts

@@ -22,7 +22,8 @@ Figures (per window unless noted)
   contact is judged against created + `first_response`; without a created date it is not judged.
   Datetimes are added and the due *date* taken; "on time" compares dates.
 - coverage: as of today, active statuses (not closed/invalid) that are not overdue/escalated/pool ÷ active.
-  For the previous window it needs the statuses as of that window's end (`previous_statuses`), else None.
+  For the previous window it needs statuses as of that window's end (pass
+  `previous_statuses=previous_statuses(dataset, config, as_of, cadence.evaluate)`), else it is None.
 - completion_rate: follow-ups whose `next_date` is in the window and whose next contact of the same
   customer (the next one in date order) happened on or before that date, ÷ those planned.
 - avg_followups: follow-ups in the window ÷ customers with at least one follow-up in the window.
@@ -69,7 +70,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
@@ -596,6 +598,40 @@ def compute(
         ),
         first_response_hours=target_hours,
     )
+
+
+def book_as_of(dataset: Dataset, day: date) -> Dataset:
+    """The records as they stood at the end of `day`: later follow-ups and customers created later dropped,
+    each customer's stage taken from the last follow-up up to `day` that recorded one (else left as is).
+
+    Customer fields without history (owner, tier, value, manual next date) are today's: a best effort.
+    """
+    kept = [f for f in dataset.followups if f.at.date() <= day]
+    stage_then: dict[str, str] = {}
+    for f in sorted(kept, key=lambda f: (f.at, f.row)):
+        if f.stage is not None:
+            stage_then[f.customer_key] = f.stage
+    customers = [
+        replace(c, stage=stage_then.get(c.key, c.stage))
+        for c in dataset.customers
+        if c.created is None or c.created.date() <= day
+    ]
+    keys = {c.key for c in customers}
+    return replace(dataset, customers=customers, followups=[f for f in kept if f.customer_key in keys])
+
+
+def previous_statuses(
+    dataset: Dataset,
+    config: Config,
+    as_of: date,
+    evaluate: Callable[[Dataset, Config, date], list[CustomerStatus]],
+) -> list[CustomerStatus]:
+    """Statuses at the end of the previous window, for its coverage: pass cadence.evaluate as `evaluate`.
+
+    Costs one more cadence pass; without it the previous coverage is shown as unknown.
+    """
+    end = windows(config, as_of)[1].end
+    return evaluate(book_as_of(dataset, end), config, end)
 
 
 def _response_hours(created: datetime, contact: datetime, contact_has_time: bool) -> float:
