@@ -207,7 +207,7 @@ def _context(message: Message) -> dict[str, Any]:
         "message": message,
         "kind": message.kind,
         "locale": loc,
-        "recipient": message.to_name or message.to,
+        "recipient": clean_header(message.to_name or message.to),
         "date": format_date(message.day, loc),
         "iso_date": message.day.isoformat(),
         "subject": subject(message),
@@ -227,7 +227,7 @@ def _context(message: Message) -> dict[str, Any]:
         "link_label": _t(loc, "link"),
         "footer": _t(loc, "footer"),
         "product": PRODUCT[lang_index(loc)],
-        "unreachable": [{"name": name, "reason": _t(loc, f"reason.{why}")} for name, why in message.unreachable],
+        "unreachable": [{"name": clean_header(name), "reason": _t(loc, f"reason.{why}")} for name, why in message.unreachable],
         "unreachable_title": _t(loc, "unreachable.title"),
         "threshold": format_days(message.threshold, loc),
     }
@@ -240,31 +240,32 @@ def _section(section: Section, loc: str) -> dict[str, Any]:
         key = "section.team.note"
     return {
         "key": section.key,
-        "title": _t(loc, key, about=section.about, reason=reason),
+        "title": clean_header(_t(loc, key, about=section.about, reason=reason)),
         "items": [_row(i, n, loc) for n, i in enumerate(section.items, 1)],
         "pool_column": any(i.pool_on for i in section.items),
     }
 
 
 def _row(item: Item, number: int, loc: str) -> dict[str, Any]:
+    """Display values; sheet text is folded to one line so a stray line break cannot break the layout."""
     bg, fg = _COLOURS.get(item.status, ("#FFFFFF", "#000000"))
     return {
         "no": number,
         "key": item.key,
-        "name": item.name,
+        "name": clean_header(item.name),
         "status": item.status,
         "status_label": status_label(item.status, loc),
         "bg": bg,
         "fg": fg,
-        "tier": item.tier,
-        "stage": item.stage,
+        "tier": clean_header(item.tier),
+        "stage": clean_header(item.stage),
         "last_contact": format_date(item.last_contact, loc) if item.last_contact else _t(loc, "never"),
         "next_due": format_date(item.next_due, loc),
         "days_overdue": item.days_overdue,
         "overdue": format_days(item.days_overdue, loc) if item.days_overdue > 0 else "",
-        "phone": item.phone,
-        "rule": item.rule,
-        "owner": item.owner,
+        "phone": clean_header(item.phone),
+        "rule": clean_header(item.rule),
+        "owner": clean_header(item.owner),
         "link": item.link,
         "pool_on": format_date(item.pool_on, loc) if item.pool_on else "",
     }

@@ -53,7 +53,7 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SAFE = re.compile(r"[^A-Za-z0-9-]+")  # no dots: no hidden files, no "..", no Windows surprises
 
 
 def outbox_name(msg: EmailMessage) -> str:
