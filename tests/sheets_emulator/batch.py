@@ -12,7 +12,7 @@ from typing import Any
 
 from . import cells
 from . import fields as fieldmask
-from .store import JSON, ApiError, Bounds, Sheet, Spreadsheet, bad_request, out_range
+from .store import DEFAULT_COL_PX, JSON, ApiError, Bounds, Sheet, Spreadsheet, bad_request, out_range
 
 Handler = Callable[[Spreadsheet, JSON, str], JSON]
 HANDLERS: dict[str, Handler] = {}
@@ -164,11 +164,19 @@ def update_sheet_properties(ss: Spreadsheet, req: JSON, where: str) -> JSON:
     if new.get("title") != sheet.title:
         _check_title(ss, new.get("title", ""), where, skip=sheet)
     # Google mirrors tabColor <-> tabColorStyle.
-    if tree is None or "tabColor" in tree or "tabColorStyle" in tree:
-        if new.get("tabColor"):
+    touched = set(tree) if tree is not None else {"tabColorStyle"} if "tabColorStyle" in incoming else {"tabColor"}
+    if "tabColorStyle" in touched:
+        style = new.get("tabColorStyle") or {}
+        if style.get("rgbColor") is not None:
+            new["tabColor"] = style["rgbColor"]
+        elif style.get("themeColor"):
+            new.pop("tabColor", None)
+        else:
+            new.pop("tabColor", None)
+            new.pop("tabColorStyle", None)
+    elif "tabColor" in touched:
+        if new.get("tabColor") is not None:
             new["tabColorStyle"] = {"rgbColor": new["tabColor"]}
-        elif new.get("tabColorStyle", {}).get("rgbColor") is not None:
-            new["tabColor"] = new["tabColorStyle"]["rgbColor"]
         else:
             new.pop("tabColor", None)
             new.pop("tabColorStyle", None)
@@ -548,10 +556,27 @@ def update_dimension_properties(ss: Spreadsheet, req: JSON, where: str) -> JSON:
     return {}
 
 
-def _text_width(value: str, font_size: float = 10) -> int:
-    """A plausible rendered width for autoResize (Arial ~0.6em per character, plus padding)."""
-    longest = max((len(line) for line in value.split("\n")), default=0)
-    return max(int(longest * font_size * 0.7) + 10, 21)
+# Arial advance widths (1/1000 em) for ASCII; other characters use the fallbacks below.
+_ARIAL = dict(zip(
+    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
+    [278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, *[556] * 10, 278, 278, 584,
+     584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722,
+     667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556,
+     222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584],
+    strict=True))
+# Pixels per 1/1000 em at the default 10pt font and the cell's horizontal padding, fitted to Google's
+# answer for autoResize over 1024 'A's (8691 px).
+_PX_PER_UNIT = 0.012716
+_PADDING_PX = 6
+
+
+def _text_width(value: str) -> int:
+    """The width Sheets' autoResize gives a column holding this text (Arial 10, single line)."""
+    widest = 0.0
+    for line in value.split("\n"):
+        units = sum(_ARIAL.get(ch, 1000 if ord(ch) > 0x2E80 else 556) for ch in line)
+        widest = max(widest, units)
+    return round(widest * _PX_PER_UNIT) + _PADDING_PX
 
 
 @handler("autoResizeDimensions")
@@ -565,7 +590,7 @@ def auto_resize_dimensions(ss: Spreadsheet, req: JSON, where: str) -> JSON:
                  for (r, c) in sheet.cells if (r, c)[axis] == i]
         texts = [t for t in texts if t]
         if axis == 1:
-            size = max((_text_width(str(t)) for t in texts), default=100) if texts else 100
+            size = max(_text_width(str(t)) for t in texts) if texts else DEFAULT_COL_PX
         else:
             size = max((21 * (str(t).count("\n") + 1) for t in texts), default=21)
         meta.setdefault(i, {})["pixelSize"] = size
@@ -629,6 +654,8 @@ def add_dimension_group(ss: Spreadsheet, req: JSON, where: str) -> JSON:
     depth = 1 + sum(1 for g in groups if g["range"]["startIndex"] <= start and end <= g["range"]["endIndex"])
     rng = {"sheetId": sheet.sheet_id, "dimension": dim, "startIndex": start, "endIndex": end}
     groups.append({"range": rng, "depth": depth})
+    # Google switches the +/- control to after the group the first time a group is added.
+    sheet.grid.setdefault("rowGroupControlAfter" if dim == "ROWS" else "columnGroupControlAfter", True)
     groups.sort(key=lambda g: (g["depth"], g["range"]["startIndex"]))
     return {"addDimensionGroup": {"dimensionGroups": [_group_reply(g) for g in groups]}}
 
@@ -695,7 +722,6 @@ def merge_cells(ss: Spreadsheet, req: JSON, where: str) -> JSON:
                 b.sheet.cells[(r, c)].pop("userEnteredValue", None)
                 b.sheet.prune(r, c)
         b.sheet.merges.append(p)
-    b.sheet.merges.sort(key=lambda m: (m["startRowIndex"], m["startColumnIndex"]))
     return {}
 
 
@@ -740,16 +766,23 @@ def add_protected_range(ss: Spreadsheet, req: JSON, where: str) -> JSON:
     pr["range"].setdefault("sheetId", b.sheet.sheet_id)
     pr["protectedRangeId"] = pr.get("protectedRangeId") or ss.new_id()
     pr["requestingUserCanEdit"] = True
-    if pr.get("warningOnly"):
-        pr.pop("editors", None)
-    pr.setdefault("editors", {})
     if not pr.get("warningOnly"):
         pr.pop("warningOnly", None)
+    given = pr.pop("editors", None) or {}
     ordered = {"protectedRangeId": pr.pop("protectedRangeId"), "range": pr.pop("range")}
     ordered.update(pr)
-    b.sheet.protected_ranges.append(ordered)
+    # The reply shows no editors; the stored range lists the caller (its owner) first, as Google does.
     reply = copy.deepcopy(ordered)
     reply["range"] = out_range(reply["range"])
+    reply["editors"] = {}
+    users = [u for u in [ss.actor, *(given.get("users") or [])] if u]
+    editors: JSON = {"users": list(dict.fromkeys(users))} if users else {}
+    if given.get("groups"):
+        editors["groups"] = list(given["groups"])
+    if given.get("domainUsersCanEdit"):
+        editors["domainUsersCanEdit"] = True
+    ordered["editors"] = editors
+    b.sheet.protected_ranges.append(ordered)
     return {"addProtectedRange": {"protectedRange": reply}}
 
 

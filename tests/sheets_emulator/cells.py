@@ -66,7 +66,8 @@ def norm_color(color: JSON) -> JSON:
         if key in color and color[key] is not None:
             v = float(color[key])
             if key != "alpha":
-                v = round(v * 255) / 255
+                # Google keeps 8 bits per channel and truncates (0.5 -> 127/255, not 128/255).
+                v = math.floor(v * 255 + 1e-6) / 255
             if v:
                 out[key] = _f32(v)
     return out

@@ -298,6 +298,7 @@ class _Reply(Exception):
 def _make_handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms stalls
         server_version = "ESF"
         sys_version = ""
 
@@ -422,9 +423,10 @@ def _control(emu: Emulator, method: str, path: str, query: dict[str, list[str]],
     return 404, {"error": {"code": 404, "message": "Unknown emulator control endpoint.", "status": "NOT_FOUND"}}
 
 
-def _authorize(emu: Emulator, header: str | None, method_id: str, write: bool, service: str = "sheets") -> None:
+def _authorize(emu: Emulator, header: str | None, method_id: str, write: bool, service: str = "sheets") -> str:
+    """Check the bearer token for this call; returns the caller's email."""
     if not emu.require_auth:
-        return
+        return ""
     if not header:
         raise ApiError(401, _MISSING_CREDENTIALS, "UNAUTHENTICATED", details=[{
             "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING",
@@ -445,6 +447,7 @@ def _authorize(emu: Emulator, header: str | None, method_id: str, write: bool, s
             "domain": "googleapis.com",
             "metadata": {"service": f"{service}.googleapis.com",
                          "method": f"google.apps.sheets.v4.SpreadsheetsService.{rpc}" if service == "sheets" else method_id}}])
+    return grant.client_email
 
 
 def _param(query: dict[str, list[str]], name: str, default: str | None = None, choices: tuple[str, ...] | None = None) -> str | None:
@@ -473,9 +476,18 @@ def _json_body(raw: bytes) -> Any:
     if not raw:
         return {}
     try:
-        return json.loads(raw)
+        return _strip_nulls(json.loads(raw))
     except ValueError:
         raise bad_request("Invalid JSON payload received. Unexpected token.") from None
+
+
+def _strip_nulls(node: Any) -> Any:
+    """JSON null on a message field means 'not set' in proto3 JSON; inside arrays it is kept."""
+    if isinstance(node, dict):
+        return {k: _strip_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_strip_nulls(v) for v in node]
+    return node
 
 
 def _sheets(emu: Emulator, method: str, path: str, query: dict[str, list[str]], raw: bytes,
@@ -496,12 +508,13 @@ def _sheets(emu: Emulator, method: str, path: str, query: dict[str, list[str]], 
         sid, _, action = sid.partition(":")
     sid = unquote(sid)
     method_id, write = _method_for(method, tail, action)
-    _authorize(emu, authorization, method_id, write)
+    actor = _authorize(emu, authorization, method_id, write)
     _strict(emu, method_id, body if method in ("POST", "PUT", "PATCH") else None)
     with emu.lock:
         ss = emu.spreadsheets.get(sid)
         if ss is None or sid in emu.trashed:
             raise ApiError(404, "Requested entity was not found.", "NOT_FOUND")
+        ss.actor = actor
         return 200, _dispatch(emu, ss, method_id, tail, query, body)
 
 
@@ -636,8 +649,15 @@ def _values_batch_update(ss: Spreadsheet, body: JSON, vro: str, dtro: str) -> JS
     out: JSON = {"spreadsheetId": ss.id}
     counted = [r for r in responses if "updatedCells" in r]
     if counted:
-        out["totalUpdatedRows"] = sum(r["updatedRows"] for r in counted)
-        out["totalUpdatedColumns"] = sum(r["updatedColumns"] for r in counted)
+        # Totals count distinct rows/columns per sheet (two 1x4 writes in A:D -> 4 columns, not 8).
+        rows: set[tuple[str, int]] = set()
+        cols: set[tuple[str, int]] = set()
+        for r in counted:
+            b = ss.resolve(r["updatedRange"])
+            rows.update((b.sheet.title, i) for i in range(b.sr, b.er))
+            cols.update((b.sheet.title, j) for j in range(b.sc, b.ec))
+        out["totalUpdatedRows"] = len(rows)
+        out["totalUpdatedColumns"] = len(cols)
         out["totalUpdatedCells"] = sum(r["updatedCells"] for r in counted)
         out["totalUpdatedSheets"] = len({r["updatedRange"].rsplit("!", 1)[0] for r in counted})
     out["responses"] = responses

@@ -216,6 +216,7 @@ class Spreadsheet:
         self.sheets: list[Sheet] = []
         self.named_ranges: list[JSON] = []
         self.developer_metadata: list[JSON] = []
+        self.actor = ""  # client_email of the caller of the request being served
         self.created = now_rfc3339()
         self.modified = self.created
         for i, name in enumerate(sheet_titles or ["Sheet1"]):
