@@ -13,6 +13,7 @@ import datetime as dt
 import ipaddress
 import ssl
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -68,6 +69,7 @@ class Received:
     rcpt_tos: list[str]
     data: bytes
     authenticated_as: str | None
+    peer: tuple[str, int] | None = None  # the client's (host, port): one value per connection
 
     @property
     def email(self) -> EmailMessage:
@@ -102,7 +104,9 @@ class Handler:
         if self.data_reply:
             return self.data_reply
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
-        item = Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content), login)
+        data = bytes(envelope.original_content or envelope.content)
+        peer = tuple(session.peer[:2]) if session.peer else None
+        item = Received(envelope.mail_from, list(envelope.rcpt_tos), data, login, peer)  # type: ignore[arg-type]
         with self.lock:
             self.messages.append(item)
         if self.on_accept is not None:
@@ -117,6 +121,12 @@ class _Controller(Controller):
         if self.port == 0 and self.server is not None:
             self.port = self.server.sockets[0].getsockname()[1]
         super()._trigger_server()
+
+    def factory(self) -> Any:
+        # SSL-on-connect with AUTH: aiosmtpd warns that AUTH does not require (STARTTLS) TLS; the socket is TLS.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+            return super().factory()
 
 
 class SmtpServer:
@@ -154,7 +164,8 @@ class SmtpServer:
             kwargs.update(
                 authenticator=self._authenticate,
                 auth_required=True if require_auth is None else require_auth,
-                auth_require_tls=mode != "plain",
+                # aiosmtpd only knows about STARTTLS; on an SSL-on-connect socket the channel is already TLS.
+                auth_require_tls=mode == "starttls",
             )
         self._controller = _Controller(self.handler, hostname=self.host, port=0, **kwargs)
 
@@ -164,7 +175,7 @@ class SmtpServer:
         user, password = self.credentials
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
         self.auth_attempts.append((auth_data.login.decode(), ok))
-        return AuthResult(success=ok, handled=False)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
     @property
     def messages(self) -> list[Received]:
