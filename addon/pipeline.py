@@ -177,7 +177,8 @@ def compute(config: Config, dataset: Dataset, as_of: date) -> tuple[list[Custome
     from addon.core import kpi
 
     statuses = cadence.evaluate(dataset, config, as_of)
-    kpis = kpi.compute(dataset, statuses, config, as_of)
+    previous = kpi.previous_statuses(dataset, config, as_of, cadence.evaluate)
+    kpis = kpi.compute(dataset, statuses, config, as_of, previous_statuses=previous)
     return statuses, kpis
 
 

@@ -48,5 +48,17 @@ def client_for(credentials: Credentials, endpoint: str | None = None,
         return gspread.Client(auth=credentials, http_client=http_client)
     if not endpoint.startswith(("http://", "https://")):
         raise ValueError(f"endpoint must be an http(s) URL, got {endpoint!r}")
+    _no_google_side_calls(credentials)
     cls = type("EndpointHTTPClient", (EndpointHTTPClient, http_client), {"endpoint": endpoint})
     return gspread.Client(auth=credentials, http_client=cls)
+
+
+def _no_google_side_calls(credentials: Credentials) -> None:
+    """With a custom endpoint, nothing may leave for Google's own hosts behind the caller's back.
+
+    google-auth (2.60+) looks up a "regional access boundary" at iamcredentials.googleapis.com in a
+    background thread for default-universe credentials; against an emulator or through a proxy that
+    call would bypass the endpoint, so it is switched off for these credentials only.
+    """
+    if hasattr(credentials, "_is_regional_access_boundary_lookup_required"):
+        credentials._is_regional_access_boundary_lookup_required = lambda: False  # type: ignore[method-assign]

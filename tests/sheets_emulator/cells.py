@@ -122,7 +122,8 @@ DEFAULT_PATTERNS = {
 DATE_TYPES = {"DATE", "TIME", "DATE_TIME"}
 
 _DATE_TOKEN = re.compile(
-    r'"[^"]*"|\\.|yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|HH|H|ss|s|am/pm|AM/PM|a/p|\.0+|[^"\\ymdhHsaA.]+|.',
+    r'"[^"]*"|\\.|\[h+\]|\[m+\]|\[s+\]|yyyy|yy|mmmmm|mmmm|mmm|mm|m|dddd|ddd|dd|d|hh|h|ss|s|am/pm|a/p|\.0+|[^"\\ymdhsa.\[]+|.',
+    re.IGNORECASE,
 )
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December"]
@@ -137,7 +138,7 @@ def is_date_format(fmt: JSON | None) -> bool:
         return True
     pattern = fmt.get("pattern") or ""
     stripped = re.sub(r'"[^"]*"|\\.', "", pattern)
-    return fmt.get("type") in (None, "NUMBER_FORMAT_TYPE_UNSPECIFIED") and bool(re.search(r"[ydhHs]|mm", stripped))
+    return fmt.get("type") in (None, "", "NUMBER_FORMAT_TYPE_UNSPECIFIED") and bool(re.search(r"[ydhHs]|mm|\[[hms]", stripped))
 
 
 def _render_date(serial: float, pattern: str) -> str:
@@ -153,6 +154,12 @@ def _render_date(serial: float, pattern: str) -> str:
             out.append(tok[1:-1])
         elif tok.startswith("\\"):
             out.append(tok[1:])
+        elif low.startswith("[h"):
+            out.append(str(int(round(serial * 86400)) // 3600).zfill(len(tok) - 2))
+        elif low.startswith("[m"):
+            out.append(str(int(round(serial * 86400)) // 60).zfill(len(tok) - 2))
+        elif low.startswith("[s"):
+            out.append(str(int(round(serial * 86400))).zfill(len(tok) - 2))
         elif low == "yyyy":
             out.append(f"{dt.year:04d}")
         elif low == "yy":
@@ -197,7 +204,7 @@ def _render_date(serial: float, pattern: str) -> str:
 
 def _render_number_section(value: float, pattern: str) -> str:
     # Split literal prefix/suffix from the digit placeholders.
-    lits = re.findall(r'"[^"]*"|\\.|[0#?.,%E+\-]+|[^"\\0#?.,%]+', pattern)
+    lits = re.findall(r'"[^"]*"|\\.|[0#?][0#?.,]*(?:E[+-]?0+)?|\.[0#?]+|[^"\\0#?.]+|.', pattern)
     core = next((t for t in lits if re.search(r"[0#?]", t) and not t.startswith('"')), None)
     if core is None:
         return "".join(t[1:-1] if t.startswith('"') else t.lstrip("\\") for t in lits)
@@ -228,6 +235,8 @@ def _render_number_section(value: float, pattern: str) -> str:
         whole, dot, frac = text.partition(".")
         if whole.replace(",", "") == "0" and min_int == 0:
             whole = ""
+        elif len(whole.replace(",", "")) < min_int and not grouping:
+            whole = whole.zfill(min_int)  # "00000" shows 123 as 00123
         text = whole + dot + frac
         body = ("-" if value < 0 and float(text.replace(",", "") or 0) != 0 else "") + text
     out: list[str] = []
@@ -278,7 +287,14 @@ def render_number(value: float, fmt: JSON | None) -> str:
         return _render_number_section(-value, sections[1])
     if value == 0 and len(sections) > 2:
         return _render_number_section(value, sections[2])
+    if value < 0:
+        body = _render_number_section(-value, sections[0])
+        return body if _is_zero_text(body) else "-" + body
     return _render_number_section(value, sections[0])
+
+
+def _is_zero_text(text: str) -> bool:
+    return not re.search(r"[1-9]", text)
 
 
 def _split_sections(pattern: str) -> list[str]:
