@@ -79,15 +79,21 @@ def print_summary(result: pipeline.RunResult) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from contextlib import nullcontext
+
+    from addon.service.lock import workbook_lock
+
     config = _load(args)
-    result = pipeline.run(
-        config,
-        as_of=args.as_of,
-        dry_run=args.dry_run,
-        send=not args.no_send,
-        force=args.force,
-        progress=_progress(args),
-    )
+    # One pass per workbook at a time (shared with `serve`); a second one exits 3 with a clear message.
+    with nullcontext() if args.dry_run else workbook_lock(config):
+        result = pipeline.run(
+            config,
+            as_of=args.as_of,
+            dry_run=args.dry_run,
+            send=not args.no_send,
+            force=args.force,
+            progress=_progress(args),
+        )
     if args.dry_run:
         for message in result.messages:
             _say(f"  would send {message.kind} to {message.to}: {len(message.customers)} customer(s)")
