@@ -87,6 +87,7 @@ class Handler:
     refuse: dict[str, str] = field(default_factory=dict)
     defer: dict[str, str] = field(default_factory=dict)
     data_reply: str | None = None  # e.g. "451 4.3.0 Try later" to fail every DATA
+    drop_after_each: bool = False  # close the connection right after each accepted message (idle-timeout servers)
     on_accept: Callable[[Received], None] | None = None
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,6 +112,8 @@ class Handler:
             self.messages.append(item)
         if self.on_accept is not None:
             self.on_accept(item)
+        if self.drop_after_each:
+            server.loop.call_later(0.05, server.transport.close)
         return "250 2.0.0 Message accepted for delivery"
 
 

@@ -165,6 +165,15 @@ def test_unassigned_overdue_customers_go_to_the_admin_only() -> None:
     assert all("C7" not in m.customers for m in p.messages if m.to != "admin@example.com")
 
 
+def test_unassigned_customers_are_never_proposed_for_the_pool() -> None:
+    dataset, statuses = fixture()
+    statuses = [status("C7", "pool", 40, last=date(2026, 10, 1)) if s.key == "C7" else s for s in statuses]
+    p = plan(dataset, statuses, make_config(), AS_OF, LINK)
+    admin = find(p, "admin", "admin@example.com")
+    assert {i.key: i.status for i in admin.items}["C7"] == "escalated"
+    assert all("C7" not in m.customers for m in p.messages if m.kind == "pool_notice")
+
+
 def test_inactive_member_receives_nothing_and_the_manager_gets_their_customers() -> None:
     p = run_plan()
     assert not [m for m in p.messages if m.to == "zhao@example.com"]

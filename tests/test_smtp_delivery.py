@@ -157,6 +157,24 @@ def test_refused_and_deferred_recipients_across_three_runs(tmp_path: Path) -> No
         assert set(counts) == owed(p) - {(to, kind) for to, kind in owed(p) if to == "li@example.com"}
 
 
+def test_a_dropped_connection_is_reopened_between_messages_not_during_one(tmp_path: Path) -> None:
+    handler = Handler(drop_after_each=True)
+    with SmtpServer(mode="plain", handler=handler) as server:
+        config = smtp_config(tmp_path, server)
+        transport = SmtpTransport(config.reminders.smtp, sleep=lambda s: None)
+        original = transport._alive
+
+        def alive_after_the_drop() -> bool:
+            time.sleep(0.1)  # let the server's close arrive first
+            return original()
+
+        transport._alive = alive_after_the_drop  # type: ignore[method-assign]
+        p = make_plan(config)
+        assert {o.outcome for o in deliver(p, config, transport=transport)} == {"sent"}
+        assert delivered_keys(server) == Counter({key: 1 for key in owed(p)})
+        assert len({m.peer for m in server.messages}) == len(p.messages)
+
+
 def test_rate_limit_spaces_messages(tmp_path: Path) -> None:
     with SmtpServer(mode="plain") as server:
         config = smtp_config(tmp_path, server, rate_limit=20)  # 20 per minute: 3 s apart

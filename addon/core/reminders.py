@@ -270,9 +270,10 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
         if customer is None or not customer.valid or status.status in ("closed", "invalid"):
             continue
         state = status.status
-        if state == "pool" and (customer.protected or not is_open(customer.stage, config)):
-            state = _not_pool(status.days_overdue, escalate_days)
         owner = normalize(customer.owner) if customer.owner else ""
+        if state == "pool" and (customer.protected or not owner or not is_open(customer.stage, config)):
+            # Protected customers are never proposed for the pool, and unassigned ones are in it already.
+            state = _not_pool(status.days_overdue, escalate_days)
         if state in include:
             item = _item(customer, status, state, locale, link)
             if not owner:
