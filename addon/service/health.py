@@ -223,7 +223,7 @@ _TEXT = {
     "stale": ("无响应（心跳过期）", "STALE (heartbeat too old)"),
     "dead": ("未运行（进程已不存在）", "NOT RUNNING (process is gone)"),
     "pid_line": ("  进程 {pid}，主机 {host}，启动于 {started}", "  pid {pid} on {host}, started {started}"),
-    "heartbeat": ("  心跳：{when}（{age} 前；应每 {every} 秒一次）", "  heartbeat: {when} ({age} ago; expected every {every} s)"),
+    "heartbeat": ("  心跳：{when}（{age}前；应每 {every} 秒一次）", "  heartbeat: {when} ({age} ago; expected every {every} s)"),
     "stopped_at": ("  停止于 {when}", "  stopped at {when}"),
     "dead_hint": ("  服务在未正常退出的情况下结束（崩溃或被强制结束）。查看日志，然后重新启动服务。",
                   "  The service ended without a clean stop (crashed or killed). Check the log, then restart it."),
@@ -288,8 +288,10 @@ def render_status(doc: dict[str, Any] | None, verdict: dict[str, Any], config: C
     """The human report, in the configured language."""
     loc, zone = config.locale, config.zone
     if doc is None:
-        return _t(loc, "title") + ": " + _t(loc, "missing", path=status_path(config))
-    lines = [f"{_t(loc, 'title')}: {_t(loc, verdict['state'])}"]
+        colon = "：" if loc.lower().startswith("zh") else ": "
+        return _t(loc, "title") + colon + _t(loc, "missing", path=status_path(config))
+    colon = "：" if loc.lower().startswith("zh") else ": "
+    lines = [f"{_t(loc, 'title')}{colon}{_t(loc, verdict['state'])}"]
     lines.append(_t(loc, "pid_line", pid=doc.get("pid"), host=doc.get("host"), started=_when(doc.get("started"), zone)))
     if verdict["state"] == "stopped":
         lines.append(_t(loc, "stopped_at", when=_when(doc.get("stopped"), zone)))
