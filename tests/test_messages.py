@@ -211,3 +211,11 @@ def test_console_prints_a_readable_rendering() -> None:
     assert "Subject: [跟进提醒] 3 位客户逾期未跟进 — 2026-11-23" in out
     assert "To:      张三 <zhang@example.com>" in out
     assert "华东机械" in out and "=?utf-8?" not in out
+
+
+def test_an_admin_address_with_a_display_name() -> None:
+    message = digest(THREE, to="Sales Admin <admin@example.com>", name="", kind="admin")
+    received = roundtrip(compose(message, config(), now=NOW))
+    assert received["To"].addresses[0].addr_spec == "admin@example.com"
+    assert received["To"].addresses[0].display_name == "Sales Admin"
+    assert message.key[0] == "admin@example.com"

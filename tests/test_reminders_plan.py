@@ -200,6 +200,15 @@ def test_pool_warning_goes_to_the_owner_before_the_pool() -> None:
     assert warning.threshold == 3
 
 
+def test_pool_warnings_of_an_inactive_owner_go_to_the_manager() -> None:
+    dataset, statuses = fixture()
+    customers = [Customer(**{**c.__dict__, "owner": "赵六"}) if c.key == "C13" else c for c in dataset.customers]
+    p = plan(Dataset(customers, dataset.followups, dataset.team, [], tabs=dataset.tabs), statuses, make_config(), AS_OF, LINK)
+    warning = find(p, "pool_warning", "li@example.com")
+    assert warning.customers == ("C13",) and warning.sections[0].about == "赵六"
+    assert not [m for m in p.messages if m.to == "zhao@example.com"]
+
+
 def test_protected_customers_never_get_pool_warnings() -> None:
     dataset, statuses = fixture()
     customers = [Customer(**{**c.__dict__, "protected": True}) if c.key == "C13" else c for c in dataset.customers]

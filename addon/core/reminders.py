@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email.utils import parseaddr
 from typing import Literal
 
 from addon.config import Config
@@ -109,7 +110,9 @@ class Plan:
 
 
 def address_key(address: str) -> str:
-    return address.strip().lower()
+    """The comparable form of an address: `Li <LI@x.com>` and `li@x.com` are one recipient."""
+    bare = parseaddr(address.replace("\r", " ").replace("\n", " "))[1] or address
+    return bare.strip().lower()
 
 
 _CATALOG = {
@@ -273,7 +276,7 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
         owner = normalize(customer.owner) if customer.owner else ""
         if state == "pool" and (customer.protected or not owner or not is_open(customer.stage, config)):
             # Protected customers are never proposed for the pool, and unassigned ones are in it already.
-            state = _not_pool(status.days_overdue, escalate_days)
+            state = _not_pool(status, escalate_days, as_of)
         if state in include:
             item = _item(customer, status, state, locale, link)
             if not owner:
@@ -332,10 +335,18 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
                 report(member, kind, "no_manager_email", manager)  # type: ignore[arg-type]
                 to_admin(kind, Section("team", tuple(items), name, "no_manager_email"), manager or name, "no_manager_email")  # type: ignore[arg-type]
 
-    # Pool warnings: to the owner only (an absent owner has a manager-level problem already reported above).
+    # Pool warnings: to the owner; an inactive owner's go where their digest went (manager, else admin).
     for owner, items in warned.items():
         member = team.get(owner)
-        if member is None or not member.active:
+        if member is None:
+            continue  # not on the Team tab: their overdue customers already reach the admin
+        if not member.active:
+            manager, address, manager_active = team.manager_of(member)
+            section = Section("inactive", tuple(items), member.name.strip(), "inactive")
+            if address and manager_active:
+                builder.add("pool_warning", address, manager, section)
+            else:
+                to_admin("pool_warning", section)
             continue
         email = (member.email or "").strip()
         if email:
@@ -353,11 +364,11 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
     return Plan(as_of, builder.build(unreachable), issues)
 
 
-def _not_pool(days_overdue: int, escalate_days: int) -> str:
-    """A protected customer is never proposed for the pool: it stays as urgent as its overdue days say."""
-    if days_overdue <= 0:
-        return "ok"
-    return "escalated" if days_overdue >= escalate_days else "overdue"
+def _not_pool(status: CustomerStatus, escalate_days: int, as_of: date) -> str:
+    """The status a customer has when the pool does not apply: as urgent as its due date says."""
+    if status.days_overdue <= 0:
+        return "due_today" if status.next_due == as_of else "ok"
+    return "escalated" if status.days_overdue >= escalate_days else "overdue"
 
 
 def _pool_day(since: date | None, pool_after: int) -> date | None:

@@ -140,8 +140,11 @@ def message_id(message: Message, sender: str, resend: int = 0) -> str:
 
 
 def _address(name: str, addr: str) -> Address:
-    """An Address from sheet/config text; raises ValueError on an address that is not one."""
+    """An Address from sheet/config text (`a@b.com` or `Name <a@b.com>`); ValueError when it is not one."""
     addr = clean_header(addr)
+    if "<" in addr:
+        parsed_name, parsed = parseaddr(addr)
+        addr, name = parsed or addr, name or parsed_name
     if "@" not in addr or " " in addr:
         raise ValueError(f"not an email address: {addr!r}")
     local, _, domain = addr.rpartition("@")
