@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -224,14 +224,22 @@ class Emulator:
 
     def seed_xlsx(self, spreadsheet_id: str, path: str | Path, title: str | None = None) -> Spreadsheet:
         """Load every tab of an .xlsx/.xlsm (python-calamine) as a spreadsheet's data."""
-        from python_calamine import CalamineWorkbook
+        from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
         wb = CalamineWorkbook.from_path(str(path))
         tabs: dict[str, list[list[Any]]] = {}
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            tabs[name] = [[None if v == "" else v for v in row] for row in rows]
-        return self.seed_rows(spreadsheet_id, tabs, title or Path(path).stem)
+        hidden: set[str] = set()
+        for meta in wb.sheets_metadata:
+            rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+            tabs[meta.name] = [[None if v == "" else v for v in row] for row in rows]
+            if meta.visible != SheetVisibleEnum.Visible:
+                hidden.add(meta.name)
+        with self.lock:
+            ss = self.seed_rows(spreadsheet_id, tabs, title or Path(path).stem)
+            for sheet in ss.sheets:
+                if sheet.title in hidden and not all(s.title in hidden for s in ss.sheets):
+                    sheet.props["hidden"] = True
+            return ss
 
     def state(self, spreadsheet_id: str) -> JSON:
         """Internal state as JSON: values, formats, rules, charts, validations, frozen rows…"""
@@ -255,6 +263,9 @@ def seed_cell(value: Any) -> JSON:
     if isinstance(value, date):
         return {"userEnteredValue": {"numberValue": cells.to_serial(value)},
                 "userEnteredFormat": {"numberFormat": {"type": "DATE", "pattern": "yyyy-mm-dd"}}}
+    if isinstance(value, timedelta):
+        return {"userEnteredValue": {"numberValue": value.total_seconds() / 86400},
+                "userEnteredFormat": {"numberFormat": {"type": "TIME", "pattern": "[h]:mm:ss"}}}
     if isinstance(value, dtime):
         return {"userEnteredValue": {"numberValue": cells.to_serial(value)},
                 "userEnteredFormat": {"numberFormat": {"type": "TIME", "pattern": "hh:mm:ss"}}}
