@@ -63,6 +63,13 @@ class ExcelBackend:
                 raise SourceUnavailable(f"cannot read {self.path.name}: {error}") from None
         return self._book
 
+    def check_writable(self) -> None:
+        """Refuse now, before anything is sent, when Excel or LibreOffice has the file open."""
+        from addon.backends.safe_file import check_not_locked
+
+        check_readable(self.path)
+        check_not_locked(self.path)
+
     def sheet_names(self) -> list[str]:
         return list(self._open().sheet_names)
 

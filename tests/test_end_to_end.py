@@ -1,0 +1,213 @@
+"""The whole product through its CLI on real .xlsx files: demo, repeated runs, broken and foreign workbooks."""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from email import policy
+from pathlib import Path
+
+import pytest
+import python_calamine
+
+from addon.cli import main
+from addon.core.fields import OWNED_COLUMNS, OWNED_TABS
+from tests.conftest import AS_OF, CORPUS
+
+ROOT = Path(__file__).resolve().parents[1]
+OWNED_HEADERS = {h for pair in OWNED_COLUMNS.values() for h in pair}
+OWNED_TAB_NAMES = {n for pair in OWNED_TABS.values() for n in pair}
+
+
+def sheets(path: Path) -> dict[str, list[list]]:
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in book.sheet_names}
+
+
+def owned_column_indexes(rows: list[list]) -> tuple[int, list[int]]:
+    for r, row in enumerate(rows[:30]):
+        cols = [c for c, v in enumerate(row) if v in OWNED_HEADERS]
+        if cols:
+            return r, cols
+    return -1, []
+
+
+def user_cells(book: dict[str, list[list]], customers_tab: str) -> dict[tuple[str, int, int], object]:
+    """Every non-blank cell the user owns: all tabs but ours, minus our columns on Customers."""
+    cells = {}
+    _, owned = owned_column_indexes(book.get(customers_tab, []))
+    for name, rows in book.items():
+        if name in OWNED_TAB_NAMES:
+            continue
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value != "" and not (name == customers_tab and c in owned):
+                    cells[(name, r, c)] = value
+    return cells
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, str]:
+    folder = tmp_path_factory.mktemp("demo")
+    code = main(["demo", "--dir", str(folder), "--as-of", AS_OF.isoformat(), "--json", "--quiet"])
+    return folder, code, "", ""
+
+
+def test_demo_writes_everything(demo, capsys) -> None:
+    folder, code, _, _ = demo
+    assert code == 0
+    path = folder / "跟进助手演示.xlsx"
+    book = sheets(path)
+    for tab in ("客户", "跟进记录", "团队", "KPI汇总", "待跟进", "数据问题", "运行记录"):
+        assert tab in book, tab
+    header_at, owned = owned_column_indexes(book["客户"])
+    assert len(owned) == 6
+    statuses = {row[owned[4]] for row in book["客户"][header_at + 1:] if len(row) > owned[4]}
+    assert {"正常", "逾期", "逾期升级", "建议退回公海", "今日到期"} <= statuses
+    assert len(book["待跟进"]) > 10 and len(book["数据问题"]) > 5
+    emails = list((folder / "outbox").glob("*.eml"))
+    assert emails, "digests written to the outbox"
+    message = email.message_from_bytes(emails[0].read_bytes(), policy=policy.default)
+    assert message["Subject"] and message.get_body(("html",)) is not None
+
+
+def test_second_run_reuses_owned_columns_and_keeps_user_cells(demo, tmp_path: Path) -> None:
+    folder, _, _, _ = demo
+    path = tmp_path / "book.xlsx"
+    shutil.copy(folder / "跟进助手演示.xlsx", path)
+    before = sheets(path)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"source: {{excel: {path.name}}}\nstate_dir: state\nreminders: {{transport: outbox, outbox: out}}\n", encoding="utf-8")
+    for _ in range(2):
+        assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--no-send", "--quiet"]) in (0, 1)
+    after = sheets(path)
+    header_at, owned = owned_column_indexes(after["客户"])
+    assert len(owned) == 6, "no duplicate owned columns"
+    assert [after["客户"][header_at][c] for c in owned] == [pair[0] for pair in OWNED_COLUMNS.values()]
+    assert user_cells(before, "客户") == user_cells(after, "客户")
+    runlog = after["运行记录"]
+    assert sum(1 for row in runlog[2:] if row and row[0]) == 3  # demo run + two runs, newest first
+
+
+def test_check_json_lists_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.backends.xlsx_new import write_new_workbook
+    from addon.model import TabSpec
+
+    path = tmp_path / "broken.xlsx"
+    write_new_workbook(path, [
+        TabSpec("客户", [["客户编号", "客户名称", "负责人", "邮箱", "阶段"],
+                         ["C1", "甲公司", "李娜", "li@example.com", "需求分析"],
+                         ["C1", "乙公司", "李娜", "not-an-email", "火星阶段"],
+                         ["", "", "", "", ""],
+                         ["C3", "", "李娜", "", ""]]),
+        TabSpec("跟进记录", [["客户编号", "跟进日期", "方式"],
+                            ["C1", "2026/13/45", "电话"],
+                            ["C9", "2026-11-01", "电话"]]),
+    ])
+    config = tmp_path / "config.yaml"
+    config.write_text(f"source: {{excel: {path.name}}}\n", encoding="utf-8")
+    original = path.read_bytes()
+    code = main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--json", "--quiet"])
+    assert code == 1
+    assert path.read_bytes() == original  # check writes nothing
+    doc = json.loads(capsys.readouterr().out)
+    located = {(i["tab"], i["row"], i["severity"]) for i in doc["issues"]}
+    assert ("客户", 3, "error") in located  # duplicate id
+    assert ("客户", 5, "error") in located  # missing name
+    assert ("跟进记录", 2, "error") in located  # unparseable date
+    assert ("跟进记录", 3, "error") in located  # unknown customer
+    assert any(i["row"] == 3 and i["severity"] == "warning" for i in doc["issues"])  # bad email / unknown stage
+    assert not any(i["row"] == 4 and i["tab"] == "客户" for i in doc["issues"])  # a blank row is ignored
+    assert doc["summary"]["errors"] >= 4
+
+
+def test_foreign_headers_adopted_through_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.backends.xlsx_new import write_new_workbook
+    from addon.model import TabSpec
+
+    path = tmp_path / "crm_export.xlsx"
+    write_new_workbook(path, [
+        TabSpec("accounts", [["opportunity_id", "account", "sales_agent", "deal_stage", "engage_date"],
+                             ["OPP-1", "Acme", "Moses Frase", "Engaging", date(2026, 10, 1)],
+                             ["OPP-2", "Betasoloin", "Moses Frase", "Won", date(2026, 9, 1)]]),
+        TabSpec("activities", [["opportunity_id", "when", "how"],
+                               ["OPP-1", date(2026, 11, 20), "Phone"],
+                               ["OPP-2", date(2026, 11, 2), "Email"]]),
+    ])
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "source: {excel: crm_export.xlsx}\n"
+        "tabs: {customers: accounts, followups: activities}\n"
+        "columns:\n"
+        "  customers: {customer_id: [opportunity_id], name: [account], owner: [sales_agent], stage: [deal_stage], created: [engage_date]}\n"
+        "  followups: {customer_id: [opportunity_id], date: [when], channel: [how]}\n"
+        "vocab:\n  stage: {qualified: [Engaging], won: [Won]}\n"
+        "locale: en\n",
+        encoding="utf-8",
+    )
+    code = main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--json", "--quiet"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0, doc["issues"]
+    by_id = {c["customer_id"]: c for c in doc["customers"]}
+    assert by_id["OPP-1"]["owner"] == "Moses Frase"
+    assert by_id["OPP-1"]["last_contact"] == "2026-11-20"
+    assert by_id["OPP-1"]["next_due"] == "2026-12-04"  # tier B (default) every 14 days
+    assert by_id["OPP-2"]["status"] in {"ok", "due_soon", "due_today", "overdue", "escalated"}
+    assert not any(i["severity"] == "error" for i in doc["issues"])
+
+
+def test_config_error_names_key_value_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("source: {excel: x.xlsx}\ncadence: {by_tier: {A: weekly}}\n", encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "cadence.by_tier.A" in err and "'weekly'" in err and "7d" in err
+
+
+def test_locked_workbook_exit_3_and_unchanged(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _, _, _ = demo
+    path = tmp_path / "book.xlsx"
+    shutil.copy(folder / "跟进助手演示.xlsx", path)
+    (tmp_path / "~$book.xlsx").write_bytes(b"locked by Excel")
+    original = path.read_bytes()
+    config = tmp_path / "config.yaml"
+    config.write_text("source: {excel: book.xlsx}\nreminders: {outbox: out}\nstate_dir: state\n", encoding="utf-8")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 3
+    assert "Excel" in capsys.readouterr().err
+    assert path.read_bytes() == original
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.eml")), "nothing sent when the run is refused"
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.xls*")), ids=lambda p: p.name)
+def test_reading_the_corpus_never_crashes(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"source: {{excel: '{copy.name}'}}\n", encoding="utf-8")
+    code = main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    if path.name == "pass_protected.xlsx":
+        assert code == 3 and "password" in err
+    else:
+        # No Customers tab is a data problem (exit 1); a file the reader cannot decode is refused by name (exit 3).
+        assert code in (0, 1) or (code == 3 and path.name in err), err
+    assert copy.read_bytes() == path.read_bytes()
+
+
+def test_runner_py_and_console_script_are_twins(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, str(ROOT / "runner.py"), "--help"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0 and "demo" in out.stdout and "doctor" in out.stdout
+
+
+@pytest.mark.libreoffice
+def test_demo_workbook_opens_in_libreoffice(demo, soffice: str, tmp_path: Path) -> None:
+    folder, _, _, _ = demo
+    shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "demo.xlsx")
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "demo.xlsx")],
+                   check=True, capture_output=True, timeout=180, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert (tmp_path / "demo.pdf").stat().st_size > 10_000
