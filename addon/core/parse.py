@@ -451,6 +451,8 @@ def _compact_phone(text: str) -> str:
 def phone_kind(text: str) -> PhoneKind:
     """mobile: a CN mobile number (+86/86/0086, spaces and dashes tolerated); other: a landline or
     international number; invalid: anything else. A cell with several numbers takes the worst."""
+    if len(text) == 11 and text.isdigit() and text[0] == "1" and text[1] in "3456789":
+        return "mobile"  # the common case, without regexes
     parts = phone_parts(text)
     if not parts:
         return "invalid"
@@ -470,6 +472,8 @@ def phone_kind(text: str) -> PhoneKind:
 
 def phone_keys(text: str) -> list[str]:
     """Comparable forms of each number in the cell (digits only, CN prefix dropped) for 线索去重."""
+    if len(text) == 11 and text.isdigit() and text[0] == "1":
+        return [text]
     keys = []
     for part in phone_parts(text):
         compact = _compact_phone(part)
@@ -497,7 +501,10 @@ def is_email(text: str) -> bool:
 
 def email_parts(text: str) -> list[str]:
     """Several addresses in one cell, separated by ; , or spaces; a `mailto:` prefix is dropped."""
-    parts = [part for part in _EMAIL_SPLIT.split(text.strip()) if part]
+    text = text.strip()
+    if ";" not in text and "," not in text and " " not in text and text.isascii() and text[:7].lower() != "mailto:":
+        return [text] if text else []
+    parts = [part for part in _EMAIL_SPLIT.split(text) if part]
     return [part[7:] if part.lower().startswith("mailto:") else part for part in parts]
 
 
