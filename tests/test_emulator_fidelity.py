@@ -45,8 +45,14 @@ def session(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Aut
     return AuthorizedSession(creds)
 
 
+_RESULTS: dict[str, Result] = {}
+
+
 def _replay(emulator: Emulator, session: AuthorizedSession, name: str) -> Result:
-    return Replayer(emulator.base_url, session).replay(name, load(RECORDINGS / f"{name}.json"))
+    """Replay once per test session; the report and the per-recording tests share the result."""
+    if name not in _RESULTS:
+        _RESULTS[name] = Replayer(emulator.base_url, session).replay(name, load(RECORDINGS / f"{name}.json"))
+    return _RESULTS[name]
 
 
 def test_recordings_are_present() -> None:

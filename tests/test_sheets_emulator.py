@@ -267,6 +267,21 @@ def test_batch_update_is_all_or_nothing(gc: gspread.Client, emu: Emulator, sheet
     assert list(emu.state(sheet_id)["sheets"]) == ["Sheet1"]
 
 
+def test_failed_batch_rolls_back_cell_edits(gc: gspread.Client, emu: Emulator, sheet_id: str) -> None:
+    sh = gc.open_by_key(sheet_id)
+    sh.sheet1.update([["v"]], "A1", value_input_option=RAW)
+    with pytest.raises(gspread.exceptions.APIError) as exc:
+        sh.batch_update({"requests": [
+            {"repeatCell": {"range": {"sheetId": 0, "endRowIndex": 1}, "cell": {"userEnteredValue": {"stringValue": "w"},
+                                                                                  "userEnteredFormat": {"textFormat": {"bold": True}}},
+                            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold"}},
+            {"deleteSheet": {"sheetId": 999}},
+        ]})
+    assert api_error(exc)["message"] == "Invalid requests[1].deleteSheet: No sheet with id: 999"
+    state = emu.state(sheet_id)["sheets"]["Sheet1"]
+    assert state["values"] == [["v"]] and state["formats"] == {}
+
+
 def test_append_clear_and_batch_clear(gc: gspread.Client, emu: Emulator, sheet_id: str) -> None:
     ws = gc.open_by_key(sheet_id).sheet1
     ws.append_row(["h1", "h2"], value_input_option=RAW)

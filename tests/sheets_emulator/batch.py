@@ -31,7 +31,9 @@ def apply(ss: Spreadsheet, body: JSON) -> JSON:
     requests = body.get("requests") or []
     if not requests:
         raise bad_request("Must specify at least one request.")
-    snapshot = copy.deepcopy((ss.properties, ss.sheets, ss.named_ranges, ss.developer_metadata))
+    live = list(ss.sheets)
+    snapshot = (copy.deepcopy(ss.properties), [s.snapshot() for s in live], copy.deepcopy(ss.named_ranges),
+                copy.deepcopy(ss.developer_metadata))
     replies: list[JSON] = []
     try:
         for i, req in enumerate(requests):
@@ -47,6 +49,9 @@ def apply(ss: Spreadsheet, body: JSON) -> JSON:
     except Exception:
         ss.properties, ss.sheets, ss.named_ranges, ss.developer_metadata = snapshot
         raise
+    finally:
+        for sheet in live:
+            sheet.cow = None
     ss.touch()
     out: JSON = {"spreadsheetId": ss.id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
@@ -719,7 +724,7 @@ def merge_cells(ss: Spreadsheet, req: JSON, where: str) -> JSON:
         for (r, c) in list(b.sheet.cells):
             if p["startRowIndex"] <= r < p["endRowIndex"] and p["startColumnIndex"] <= c < p["endColumnIndex"] \
                     and (r, c) != (p["startRowIndex"], p["startColumnIndex"]):
-                b.sheet.cells[(r, c)].pop("userEnteredValue", None)
+                b.sheet.cell(r, c).pop("userEnteredValue", None)
                 b.sheet.prune(r, c)
         b.sheet.merges.append(p)
     return {}
@@ -971,11 +976,11 @@ def find_replace(ss: Spreadsheet, req: JSON, where: str) -> JSON:
     match_case = bool(req.get("matchCase"))
     for sheet in targets:
         hit = False
-        for cell in sheet.cells.values():
-            uev = cell.get("userEnteredValue") or {}
-            text = uev.get("stringValue")
+        for key, stored in list(sheet.cells.items()):
+            text = (stored.get("userEnteredValue") or {}).get("stringValue")
             if text is None:
                 continue
+            uev = sheet.cell(*key)["userEnteredValue"]
             hay, needle = (text, find) if match_case else (text.lower(), find.lower())
             if (req.get("matchEntireCell") and hay == needle) or (not req.get("matchEntireCell") and needle in hay):
                 if req.get("matchEntireCell"):

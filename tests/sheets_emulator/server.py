@@ -382,7 +382,7 @@ def _make_handler(emu: Emulator) -> type[BaseHTTPRequestHandler]:
             self._send(status, body)
 
         def _send(self, status: int, body: Any) -> None:
-            payload = b"" if body is None else json.dumps(body, ensure_ascii=False, indent=2).encode("utf-8")
+            payload = b"" if body is None else json.dumps(body, ensure_ascii=False).encode("utf-8")
             self.send_response(status)
             if body is not None:
                 self.send_header("Content-Type", "application/json; charset=UTF-8")

@@ -113,6 +113,9 @@ class Sheet:
     column_groups: list[JSON] = field(default_factory=list)
     row_meta: dict[int, JSON] = field(default_factory=dict)
     col_meta: dict[int, JSON] = field(default_factory=dict)
+    # Cells copied since the last snapshot (copy-on-write keeps batchUpdate atomic without
+    # deep-copying every cell of a large sheet); None when no snapshot is open.
+    cow: set[tuple[int, int]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def sheet_id(self) -> int:
@@ -135,7 +138,25 @@ class Sheet:
         return int(self.grid.get("columnCount", 0))
 
     def cell(self, r: int, c: int) -> JSON:
-        return self.cells.setdefault((r, c), {})
+        """The stored CellData to modify in place (created if absent)."""
+        key = (r, c)
+        cell = self.cells.get(key)
+        if cell is None:
+            cell = self.cells[key] = {}
+        elif self.cow is not None and key not in self.cow:
+            cell = self.cells[key] = copy.deepcopy(cell)
+        if self.cow is not None:
+            self.cow.add(key)
+        return cell
+
+    def snapshot(self) -> Sheet:
+        """A copy to roll back to; cells are shared and copied on write from now on."""
+        clone = Sheet(copy.deepcopy(self.props), dict(self.cells))
+        for name in ("merges", "conditional_formats", "charts", "protected_ranges", "basic_filter", "filter_views",
+                     "banded_ranges", "row_groups", "column_groups", "row_meta", "col_meta"):
+            setattr(clone, name, copy.deepcopy(getattr(self, name)))
+        self.cow = set()
+        return clone
 
     def prune(self, r: int, c: int) -> None:
         cell = self.cells.get((r, c))
