@@ -246,7 +246,7 @@ def check_tabs(config: Config, backend: Any, name: str) -> list[Check]:
     labels = {"customers": ("客户", "Customers"), "followups": ("跟进记录", "FollowUps"), "team": ("团队", "Team")}
     for role in ("customers", "followups", "team"):
         label = labels[role][0 if _zh(loc) else 1]
-        title = _pick(loc, f"{name}：{label}工作表", f"{name}: {label} tab")
+        title = _pick(loc, f"{name} {label}工作表", f"{name}: {label} tab")
         tab = roles.get(role)
         if tab is None:
             configured = getattr(config.tabs, role)
@@ -430,7 +430,8 @@ def render(locale: str, checks: list[Check], path: Path | None) -> str:
     shown = str(path) if path else _pick(locale, "内置默认配置", "built-in defaults")
     lines = [_pick(locale, f"跟进助手体检 — {shown}", f"Follow-up Add-on doctor — {shown}"), ""]
     for check in checks:
-        lines.append(f"{MARKS[check.status]} {check.title}: {check.detail}".rstrip(": "))
+        colon = "：" if _zh(locale) else ": "
+        lines.append(f"{MARKS[check.status]} {check.title}{colon}{check.detail}" if check.detail else f"{MARKS[check.status]} {check.title}")
         if check.fix and check.status != OK:
             lines.append(_pick(locale, f"    修复：{check.fix}", f"    fix: {check.fix}"))
     lines.append("")

@@ -1,0 +1,183 @@
+"""`doctor`: every check against real things — a demo workbook, Excel lock files, a real aiosmtpd server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from addon.service.doctor import FAIL, OK, WARN, doctor, run_checks
+from tests.smtp_server import SmtpServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo_book(tmp_path_factory) -> Path:
+    from addon.demo_data import write_demo_workbook
+
+    path = tmp_path_factory.mktemp("demo") / "book.xlsx"
+    write_demo_workbook(path, date(2026, 11, 23), lang="en")
+    return path
+
+
+def setup(tmp_path: Path, demo_book: Path, extra: str = "", locale: str = "en") -> Path:
+    book = tmp_path / "book.xlsx"
+    if not book.exists():
+        book.write_bytes(demo_book.read_bytes())
+    cfg = tmp_path / "config.yaml"
+    reminders = "" if "reminders:" in extra else "reminders: {transport: outbox, outbox: outbox, admin: admin@example.com}\n"
+    cfg.write_text(f"locale: {locale}\nstate_dir: state\nsource: {{excel: book.xlsx}}\n{reminders}{extra}", encoding="utf-8")
+    return cfg
+
+
+def by_status(checks, status):
+    return [c for c in checks if c.status == status]
+
+
+def smtp_yaml(server: SmtpServer, security: str, *, port: int | None = None, user: str | None = None, ca: Path | None = None) -> str:
+    parts = [f"host: {server.host}", f"port: {port or server.port}", f"security: {security}", "sender: bot@example.com", "timeout: 5s"]
+    if user:
+        parts += [f"username: {user}", "password: '${DOCTOR_TEST_PASSWORD}'"]
+    if ca:
+        parts.append(f"ca_file: {ca}")
+    return "reminders: {transport: smtp, admin: admin@example.com, smtp: {" + ", ".join(parts) + "}}\n"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_all_good(tmp_path, demo_book, capsys):
+    cfg = setup(tmp_path, demo_book)
+    assert doctor(cfg) == 0
+    out = capsys.readouterr().out
+    assert "✔ Configuration" in out and "✔ Workbook book" in out and "✔ all checks passed" in out
+    assert "book: Customers tab" in out and "book: FollowUps tab" in out and "Outbox folder" in out
+    assert "✘" not in out
+    # doctor creates nothing: the state and outbox folders appear with the first real run.
+    assert not (tmp_path / "state").exists() and not (tmp_path / "outbox").exists()
+
+
+def test_config_errors_are_a_failed_check_not_a_traceback(tmp_path):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("locale: en\nschedule: {at: ['9am']}\nsource: {excel: x.xlsx}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "doctor", "--config", str(cfg)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2
+    assert "✘ Configuration" in proc.stdout and "schedule.at" in proc.stdout and "9am" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    cfg.write_text("locale: zh-CN\nsource: [unclosed\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "runner.py"), "doctor", "--config", str(cfg)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2 and "✘ 配置文件" in proc.stdout and "修复" in proc.stdout
+
+
+def test_locked_workbook_names_the_lock_file(tmp_path, demo_book, capsys):
+    cfg = setup(tmp_path, demo_book)
+    (tmp_path / "~$book.xlsx").write_bytes(b"\x00" * 165)
+    assert doctor(cfg) == 1
+    out = capsys.readouterr().out
+    assert "✘ Workbook book" in out and "~$book.xlsx" in out and "lock file" in out
+    assert "delete" in out  # the fix for a lock left over from a crash
+
+
+def test_broken_sources(tmp_path, demo_book):
+    cfg = setup(tmp_path, demo_book, "workbooks:\n  - {name: gone, source: {excel: gone.xlsx}}\n"
+                "  - {name: secret, source: {excel: secret.xlsx}}\n  - {name: bad, source: {excel: book.xlsx}, cadence: {by_tier: {Z: 1d}}}\n")
+    (tmp_path / "secret.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    _, checks = run_checks(cfg)
+    failed = {c.title: c for c in by_status(checks, FAIL)}
+    assert "not found" in failed["Workbook gone"].detail and "source: excel" in failed["Workbook gone"].fix
+    assert "password" in failed["Workbook secret"].detail and "Protect Workbook" in failed["Workbook secret"].fix
+    assert "by_tier" in failed["Workbook bad"].detail
+
+
+def test_missing_tab_and_headers(tmp_path, demo_book):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Customers"
+    wb.active.append(["Company code", "Owner"])
+    wb.create_sheet("Notes")
+    wb.save(tmp_path / "book.xlsx")
+    cfg = setup(tmp_path, demo_book)
+    _, checks = run_checks(cfg)
+    titles = {c.title: c for c in checks}
+    customers = titles["book: Customers tab"]
+    assert customers.status == FAIL and "customer_id | name" in customers.detail and "columns: customers" in customers.fix
+    followups = titles["book: FollowUps tab"]
+    assert followups.status == FAIL and "Notes" in followups.detail and "tabs: followups" in followups.fix
+    assert titles["book: Team tab"].status == WARN
+
+
+def test_state_dir_not_writable(tmp_path, demo_book):
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    cfg = setup(tmp_path, demo_book, "")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("state_dir: state", "state_dir: afile/state"), encoding="utf-8")
+    _, checks = run_checks(cfg)
+    state = next(c for c in checks if c.title == "State directory")
+    assert state.status == FAIL and "afile" in state.detail and "state_dir" in state.fix
+
+
+def test_smtp_starttls_with_auth_is_reachable_and_no_mail_is_sent(tmp_path, demo_book, monkeypatch, capsys):
+    monkeypatch.setenv("DOCTOR_TEST_PASSWORD", "s3cret-pw")
+    with SmtpServer(mode="starttls", auth=("bot", "s3cret-pw"), tmp=tmp_path / "certs") as server:
+        cfg = setup(tmp_path, demo_book, smtp_yaml(server, "starttls", user="bot", ca=server.ca_file))
+        assert doctor(cfg) == 0
+        out = capsys.readouterr().out
+        assert f"✔ SMTP server: {server.host}:{server.port} (starttls) reachable, logged in as bot (no mail sent)" in out
+        assert server.auth_attempts == [("bot", True)]
+        assert server.messages == []
+        assert "s3cret-pw" not in out
+
+
+def test_smtp_wrong_password(tmp_path, demo_book, monkeypatch):
+    monkeypatch.setenv("DOCTOR_TEST_PASSWORD", "wrong")
+    with SmtpServer(mode="starttls", auth=("bot", "s3cret-pw"), tmp=tmp_path / "certs") as server:
+        cfg = setup(tmp_path, demo_book, smtp_yaml(server, "starttls", user="bot", ca=server.ca_file))
+        _, checks = run_checks(cfg)
+    smtp = next(c for c in checks if c.title == "SMTP server")
+    assert smtp.status == FAIL and "rejected the login" in smtp.detail and "app password" in smtp.fix
+
+
+def test_smtp_wrong_port_and_wrong_security(tmp_path, demo_book):
+    with SmtpServer(mode="plain") as server:
+        cfg = setup(tmp_path, demo_book, smtp_yaml(server, "starttls", port=free_port()))
+        assert doctor(cfg) == 1
+        _, checks = run_checks(cfg)
+        smtp = next(c for c in checks if c.title == "SMTP server")
+        assert smtp.status == FAIL and "port" in smtp.fix and "587" in smtp.fix
+        cfg = setup(tmp_path, demo_book, smtp_yaml(server, "ssl"))
+        _, checks = run_checks(cfg)
+        smtp = next(c for c in checks if c.title == "SMTP server")
+        assert smtp.status == FAIL and "465" in smtp.fix
+        assert server.messages == []
+
+
+def test_missing_password_variable_and_chinese_report(tmp_path, demo_book, monkeypatch, capsys):
+    monkeypatch.delenv("DOCTOR_TEST_PASSWORD", raising=False)
+    with SmtpServer(mode="plain") as server:
+        cfg = setup(tmp_path, demo_book, smtp_yaml(server, "none", user="bot"), locale="zh-CN")
+        assert doctor(cfg) == 1
+    out = capsys.readouterr().out
+    assert "✘ 环境变量" in out and "DOCTOR_TEST_PASSWORD" in out and "export DOCTOR_TEST_PASSWORD" in out
+    assert "跟进助手体检" in out and "项需要修复" in out
+
+
+def test_google_source_without_credentials(tmp_path, demo_book):
+    cfg = setup(tmp_path, demo_book)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("source: {excel: book.xlsx}",
+                                                           "source: {google: 1AbCdEf, credentials: nokey.json}"), encoding="utf-8")
+    _, checks = run_checks(cfg)
+    google = next(c for c in checks if c.title.startswith("Google Sheet"))
+    assert google.status == FAIL and "nokey.json" in google.detail and "service account" in google.fix
+    assert by_status(checks, OK)
