@@ -7,6 +7,7 @@ API errors to users is tested against realistic text.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -986,8 +987,6 @@ def find_replace(ss: Spreadsheet, req: JSON, where: str) -> JSON:
                 if req.get("matchEntireCell"):
                     uev["stringValue"] = replacement
                 else:
-                    import re
-
                     uev["stringValue"] = re.sub(re.escape(find), replacement, text, flags=0 if match_case else re.I)
                 changed += 1
                 hit = True

@@ -5,8 +5,10 @@ that gspread touches), with fault injection, a request log and a state dump for 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import random
+import re
 import string
 import threading
 import time
@@ -20,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import auth, batch, cells, discovery
+from . import fields as fieldmask
 from .store import JSON, ApiError, Bounds, Spreadsheet, bad_request
 
 _FAULT_BODIES = {
@@ -585,8 +588,7 @@ def _dispatch(emu: Emulator, ss: Spreadsheet, method_id: str, tail: str, query: 
     if method_id == "sheets.spreadsheets.values.update":
         text = _range_of(tail)
         if body.get("range") and not _same_range(ss, body["range"], text):
-            raise bad_request(f"Requested entity range [{body['range']}] does not match URL range [{text}]."
-                              if False else f"Invalid ValueRange: range [{body['range']}] must match the range in the URL [{text}].")
+            raise bad_request(f"Invalid ValueRange: range [{body['range']}] must match the range in the URL [{text}].")
         input_option = _param(query, "valueInputOption", "") or ""
         b = ss.resolve(text, for_write=True)
         out = {"spreadsheetId": ss.id, **ss.write(b, body.get("values"), _major(body), input_option)}
@@ -646,8 +648,6 @@ def _values_batch_update(ss: Spreadsheet, body: JSON, vro: str, dtro: str) -> JS
         if not vr.get("range"):
             raise bad_request(f"Invalid data[{i}]: range is required")
         targets.append((ss.resolve(vr["range"], for_write=True), vr))
-    import copy
-
     snapshot = copy.deepcopy(ss.sheets)
     responses = []
     try:
@@ -710,8 +710,6 @@ def _create(emu: Emulator, body: JSON) -> JSON:
 
 
 def _copy_to(emu: Emulator, ss: Spreadsheet, tail: str, body: JSON) -> JSON:
-    import copy
-
     sheet_id = int(tail.split("/")[1].split(":")[0])
     src = ss.sheet_by_id(sheet_id)
     dest = emu.spreadsheets.get(body.get("destinationSpreadsheetId", ""))
@@ -740,8 +738,6 @@ def _drive_file(emu: Emulator, ss: Spreadsheet) -> JSON:
 def _drive_fields(file: JSON, mask: str | None) -> JSON:
     if not mask:
         return {k: file[k] for k in ("kind", "id", "name", "mimeType")}
-    from . import fields as fieldmask
-
     return fieldmask.apply(file, fieldmask.parse(mask))
 
 
@@ -767,8 +763,6 @@ def _drive(emu: Emulator, method: str, path: str, query: dict[str, list[str]], r
                 files = [f for f in files if _drive_query(f, _param(query, "q") or "")]
                 listing = {"kind": "drive#fileList", "incompleteSearch": False, "files": files}
                 if mask:
-                    from . import fields as fieldmask
-
                     return 200, fieldmask.apply(listing, fieldmask.parse(mask))
                 return 200, {"kind": "drive#fileList", "incompleteSearch": False,
                              "files": [_drive_fields(f, None) for f in files]}
@@ -790,8 +784,6 @@ def _drive(emu: Emulator, method: str, path: str, query: dict[str, list[str]], r
                 ss.touch()
                 return 200, _drive_fields(_drive_file(emu, ss), mask)
         if len(rest) == 2 and rest[1] == "copy" and method == "POST":
-            import copy
-
             new = emu.create_spreadsheet(body.get("name") or f"Copy of {ss.properties['title']}")
             new.properties = copy.deepcopy(ss.properties)
             new.properties["title"] = body.get("name") or f"Copy of {ss.properties['title']}"
@@ -803,8 +795,6 @@ def _drive(emu: Emulator, method: str, path: str, query: dict[str, list[str]], r
 
 def _drive_query(file: JSON, q: str) -> bool:
     """A tiny subset of Drive's query language: name = '...', mimeType = '...', and/trashed."""
-    import re
-
     for key, _op, value in re.findall(r"(name|mimeType)\s*(=)\s*[\"']((?:[^\"'\\]|\\.)*)[\"']", q):
         if file.get(key) != value.replace("\\'", "'").replace('\\"', '"'):
             return False
