@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from addon.config import Config, load_config
 from addon.core.validate import _fast_followup, dedupe_name, fold_id, make_followup, validate
-from addon.model import Cell, Customer, Dataset, FollowUp, Member, Table
+from addon.model import Cell, Customer, Dataset, FollowUp, Issue, Member, Table
 
 AS_OF = date(2025, 3, 10)  # a Monday; follow-ups on 3/10 are fine, 3/11 is the future
 
@@ -86,7 +86,8 @@ def found(ds: Dataset) -> list[tuple[str, int | None, str, str, str]]:
     return [(i.tab, i.row, i.column, i.severity, i.code) for i in ds.issues]
 
 
-def one(ds: Dataset):  # noqa: ANN201 - the only issue, for message checks
+def one(ds: Dataset) -> Issue:
+    """The only issue, for message checks."""
     assert len(ds.issues) == 1, found(ds)
     return ds.issues[0]
 
@@ -702,8 +703,10 @@ def test_any_cell_content_gives_a_record_or_an_issue_and_never_raises(
 ) -> None:
     ds = check(customers(*cust_rows), followups(*fu_rows), team(*team_rows), cfg=cfg)
 
+    def blank(value: Cell) -> bool:
+        return value is None or (isinstance(value, str) and not value.strip())
+
     def non_blank(rows: list[list[Cell]], width: int) -> set[int]:
-        blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
         return {2 + i for i, r in enumerate(rows) if not all(blank(v) for v in r[:width])}
 
     flagged = {(i.tab, i.row) for i in ds.issues if i.severity == "error"}
