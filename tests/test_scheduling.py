@@ -119,7 +119,7 @@ def test_naive_instants_are_server_local_and_results_do_not_depend_on_server_zon
         env = {**os.environ, "TZ": tz, "PYTHONPATH": str(ROOT)}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
         results.append(json.loads(out.stdout))
-    assert results[0] == results[1] == [["2026-03-29T07:00:00+00:00"] * 2][0]
+    assert results[0] == results[1] == ["2026-03-29T07:00:00+00:00", "2026-03-29T07:00:00+00:00"]
 
 
 # --- days --------------------------------------------------------------------------------------------

@@ -214,6 +214,17 @@ workbooks:
     assert "by_tier" in bad["last_run"]["message"] and bad["retry_at"] is None
 
 
+def test_schedule_without_days_is_a_configuration_error(tmp_path):
+    from addon.config import ConfigError
+
+    config = load_config(write_config(tmp_path, "schedule: {days: []}\n"))
+    with pytest.raises(ConfigError, match="schedule"):
+        Service(config, runner=Runner({})).prepare()
+    body = "schedule: {every: 1m, days: every_day}\nworkbooks:\n  - {name: odd, source: {excel: odd.xlsx}, schedule: {days: []}}\n"
+    svc = service(tmp_path, body, Runner({}), Clock(T0))
+    assert svc.jobs[0].config is None and "schedule" in (svc.jobs[0].problem or "")
+
+
 # --- alerts ---------------------------------------------------------------------------------------------
 
 

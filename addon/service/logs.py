@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from addon.config import Config
@@ -69,9 +70,15 @@ def secrets_of(configs: Iterable[Config]) -> set[str]:
 class MaskingFormatter(logging.Formatter):
     """A formatter whose whole output (message, arguments, traceback) goes through the masker."""
 
-    def __init__(self, masker: SecretMasker, fmt: str | None = None, datefmt: str | None = None) -> None:
+    def __init__(self, masker: SecretMasker, fmt: str | None = None, datefmt: str | None = None, zone: tzinfo | None = None) -> None:
         super().__init__(fmt, datefmt)
         self.masker = masker
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging API
+        """Times in the team's time zone (as `status` shows them), with the offset in the file."""
+        moment = datetime.fromtimestamp(record.created, self.zone) if self.zone else datetime.fromtimestamp(record.created).astimezone()
+        return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S%z")
 
     def format(self, record: logging.LogRecord) -> str:
         return self.masker.mask(super().format(record))
@@ -112,11 +119,11 @@ def setup_logging(
     file_handler = logging.handlers.RotatingFileHandler(
         state / LOG_FILE, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=False
     )
-    file_handler.setFormatter(MaskingFormatter(masker, FORMAT, "%Y-%m-%d %H:%M:%S"))
+    file_handler.setFormatter(MaskingFormatter(masker, FORMAT, "%Y-%m-%d %H:%M:%S%z", config.zone))
     handlers.append(file_handler)
     if console:
         stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(MaskingFormatter(masker, FORMAT, "%H:%M:%S"))
+        stream.setFormatter(MaskingFormatter(masker, FORMAT, "%H:%M:%S", config.zone))
         handlers.append(stream)
     root = logging.getLogger()
     # The CLI's basicConfig handler would print every warning twice and unmasked.

@@ -177,14 +177,22 @@ class Service:
     # --- set-up ---------------------------------------------------------------------------------
     def prepare(self) -> None:
         """Build the jobs, restore what the last service knew, and decide the first slot of each."""
-        top_plan = Plan.from_config(self.config)
+        try:
+            top_plan = Plan.from_config(self.config)
+        except ValueError as error:
+            raise ConfigError([f"schedule: {error}"], "config") from None
         self.board = StatusBoard(
             status_path(self.config), self.config.zone, heartbeat_every=self.heartbeat_seconds,
             schedule=describe(top_plan, self.locale), log_file=str(log_path(self.config)),
         )
         now = self.clock()
         for name, merged, problem, label in workbook_configs(self.config):
-            plan = Plan.from_config(merged) if merged is not None else top_plan
+            plan = top_plan
+            if merged is not None:
+                try:
+                    plan = Plan.from_config(merged)
+                except ValueError as error:  # reported at each slot, like any invalid workbook entry
+                    merged, problem = None, f"workbooks[{name}].schedule: {error}"
             job = Job(name=name, config=merged, problem=problem, source=label, plan=plan)
             previous = self.board.previous(name)
             job.last_done = parse_time(previous.get("last_slot_at"))
@@ -289,7 +297,7 @@ class Service:
             job.consecutive_failures, job.alerted, job.last_success = 0, False, iso(finished, zone)
             self._finish(job, slot, record)
             return
-        if outcome.transient and attempt <= self.config.schedule.retries and not self.stop.is_set():
+        if outcome.transient and attempt <= (job.config or self.config).schedule.retries and not self.stop.is_set():
             delay = retry_delay(attempt, base=self.retry_base)
             retry_at = finished + timedelta(seconds=delay)
             following = next_slot(job.plan, slot.at)
@@ -353,8 +361,7 @@ class Service:
             if self.in_pass is not None:
                 raise ServiceStopping()
             return
-        self.stop.set()
-        log.info(_msg(self.locale, "stopping"))
+        self.stop.set()  # no logging here: a handler interrupting a log call must not re-enter it
         if self.in_pass is not None and self._abandon_timer is None:
             self._abandon_timer = threading.Timer(self.stop_grace, self._interrupt_main)
             self._abandon_timer.daemon = True
@@ -431,6 +438,7 @@ def _serve_locked(config: Config, options: dict[str, Any]) -> int:
             service.loop()
         except KeyboardInterrupt:  # ServiceStopping, or Ctrl-C before the handler was installed
             pass
+        log.info(_msg(service.locale, "stopping"))
         return pipeline.EXIT_OK
     finally:
         service.stop.set()
