@@ -47,7 +47,7 @@ class RunLocked(LockHeld):
     """A pass on this workbook is already running (another `run`, or the service)."""
 
 
-def _try_lock(handle: IO[str]) -> bool:
+def _try_lock(handle: IO[bytes]) -> bool:
     if sys.platform == "win32":
         import msvcrt
 
@@ -68,7 +68,7 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
-def _unlock(handle: IO[str]) -> None:
+def _unlock(handle: IO[bytes]) -> None:
     if sys.platform == "win32":
         import msvcrt
 
@@ -99,7 +99,7 @@ class FileLock:
     def __init__(self, path: Path, *, write_pid: bool = True) -> None:
         self.path = Path(path)
         self.write_pid = write_pid
-        self._handle: IO[str] | None = None
+        self._handle: IO[bytes] | None = None
 
     @property
     def held(self) -> bool:
@@ -110,7 +110,7 @@ class FileLock:
         if self._handle is not None:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - kept open while locked
+        handle = open(self.path, "a+b")  # noqa: SIM115 - kept open while locked
         try:
             if not _try_lock(handle):
                 handle.close()
@@ -118,7 +118,7 @@ class FileLock:
             if self.write_pid:
                 handle.seek(0)
                 handle.truncate()
-                handle.write(f"{os.getpid()}\n")
+                handle.write(f"{os.getpid()}\n".encode("ascii"))
                 handle.flush()
         except BaseException:
             handle.close()
