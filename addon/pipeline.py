@@ -105,9 +105,7 @@ class RunResult:
         }
         if self.kpis is not None:
             doc["kpi"] = self.kpis.to_json()
-        doc["messages"] = [
-            {"kind": m.kind, "to": m.to, "customers": list(m.customers), "outcome": m.outcome} for m in self.messages
-        ]
+        doc["messages"] = [m.to_json() for m in self.messages]
         return doc
 
 
@@ -251,7 +249,7 @@ def run(
 
 def _record(result: RunResult) -> render.RunRecord:
     summary = result.summary()
-    refused = sum(1 for m in result.messages if m.outcome not in ("sent", "skipped", "already_sent", "dry_run"))
+    refused = sum(1 for m in result.messages if not m.ok)
     outcome = "ok" if not result.errors and not refused else ("data errors" if result.errors else "")
     if refused:
         outcome = (outcome + "; " if outcome else "") + f"{refused} message(s) not delivered"

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 AS_OF = date(2026, 11, 23)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 
 def calamine_read(path: Path) -> None:
