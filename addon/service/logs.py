@@ -136,6 +136,7 @@ def setup_logging(
         handler.setLevel(level)
         root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("schedule").setLevel(max(level, logging.INFO))  # its DEBUG line every tick would flood the file
     return handlers
 
 
