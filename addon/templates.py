@@ -97,7 +97,8 @@ def _col(role: str, key: str) -> int:
     return next(i for i, f in enumerate(_FIELDS[role]) if f.key == key)
 
 
-def _layout(role: str) -> tuple[dict[int, float], dict[int, str]]:
+def column_layout(role: str) -> tuple[dict[int, float], dict[int, str]]:
+    """(widths, whole-column styles) of a role's tab, by 0-based column."""
     widths = {_col(role, k): w for k, w in _WIDTHS[role].items()}
     styles = {_col(role, k): s for k, s in _COLUMN_STYLES[role].items()}
     return widths, styles
@@ -228,7 +229,7 @@ def template_tabs(lang: str, examples: bool = True) -> list[TabSpec]:
     bodies = {"customers": _customer_rows, "followups": _followup_rows, "team": _team_rows}
     checks = {"customers": customer_validations, "followups": followup_validations, "team": team_validations}
     for role in ("customers", "followups", "team"):
-        widths, styles = _layout(role)
+        widths, styles = column_layout(role)
         rows: list[list[OutCell]] = [_header_row(role, lang)]
         if examples:
             rows += bodies[role](i)
