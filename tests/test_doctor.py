@@ -181,3 +181,35 @@ def test_google_source_without_credentials(tmp_path, demo_book):
     google = next(c for c in checks if c.title.startswith("Google Sheet"))
     assert google.status == FAIL and "nokey.json" in google.detail and "service account" in google.fix
     assert by_status(checks, OK)
+
+
+def test_google_sheet_reachable_and_a_foreign_key_refused(tmp_path, demo_book):
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from tests.sheets_emulator import running_emulator
+
+    sheet = "1DoctorSheetForTests"
+    with running_emulator(seed={sheet: demo_book}) as emu:
+        key = emu.make_service_account_key(tmp_path / "key.json")
+        cfg = setup(tmp_path, demo_book)
+        text = cfg.read_text(encoding="utf-8").replace(
+            "source: {excel: book.xlsx}", f"source: {{google: {sheet}, credentials: {key}, endpoint: '{emu.base_url}'}}")
+        cfg.write_text(text, encoding="utf-8")
+        _, checks = run_checks(cfg)
+        google = next(c for c in checks if c.title.startswith("Google Sheet"))
+        assert google.status == OK and "reachable" in google.detail
+        assert next(c for c in checks if c.title == f"{sheet}: Customers tab").status == OK
+        assert by_status(checks, FAIL) == []
+
+        info = json.loads(key.read_text(encoding="utf-8"))
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        info["private_key"] = other.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption()).decode()
+        key.write_text(json.dumps(info), encoding="utf-8")
+        _, checks = run_checks(cfg)
+        google = next(c for c in checks if c.title.startswith("Google Sheet"))
+        assert google.status == FAIL and "credentials" in google.detail.lower()
+        assert "service account" in google.fix

@@ -137,6 +137,7 @@ def setup_logging(
         root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("schedule").setLevel(max(level, logging.INFO))  # its DEBUG line every tick would flood the file
+    logging.captureWarnings(True)  # e.g. "no CN holiday data for 2027" belongs in the service's log, not a lost stderr
     return handlers
 
 
@@ -145,6 +146,7 @@ def teardown_logging(handlers: Iterable[logging.Handler]) -> None:
     for handler in handlers:
         root.removeHandler(handler)
         handler.close()
+    logging.captureWarnings(False)
 
 
 def log_path(config: Config) -> Path:
