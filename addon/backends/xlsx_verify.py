@@ -1,0 +1,207 @@
+"""Check a freshly written workbook before it replaces the original.
+
+Two independent checks, both cheap:
+1. Container: every part we did not own is byte-identical to the original's stored bytes
+   (so its values cannot have changed), every part we wrote decompresses (CRC) to exactly
+   what we meant, and no part appeared or vanished unplanned.
+2. Values, read back with python-calamine (a different parser from ours): the tab list is
+   as planned; on the patched tab every cell outside the owned columns equals the
+   original's, and every owned cell reads back as written; owned tabs read back as written.
+Any difference raises WriteFailed, and the temp file is discarded (the original is intact).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import python_calamine
+
+from addon.backends.safe_file import WorkbookUnreadable, WriteFailed
+from addon.backends.xlsx_xml import col_letters, excel_serial
+from addon.backends.xlsx_zip import ZipSource
+from addon.model import Cell, OutCell, StyledCell, WriteSet
+
+if TYPE_CHECKING:
+    from addon.backends.xlsx_package import Plan
+
+_MAX_REPORTED = 5
+
+
+def _plain(cell: OutCell) -> Cell:
+    return cell.value if isinstance(cell, StyledCell) else cell
+
+
+def expected(cell: OutCell, date1904: bool) -> object:
+    """What calamine should read for a value we wrote, normalised for comparison."""
+    value = _plain(cell)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else str(value)
+    if isinstance(value, (date, time)):
+        if not isinstance(value, time) and excel_serial(value, date1904) is None:
+            return value.isoformat()
+        return normal(value)
+    return str(value)
+
+
+def normal(value: object) -> object:
+    """Calamine's view of a cell in a comparable form (dates at midnight = dates, times in seconds)."""
+    if isinstance(value, bool) or value is None:
+        return value if value is not None else ""
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, datetime):
+        value = value.replace(microsecond=0, tzinfo=None) if value.microsecond < 500_000 else (value + timedelta(seconds=1)).replace(microsecond=0, tzinfo=None)
+        return value.date() if value.time() == time(0) else value
+    if isinstance(value, time):
+        return ("time", round(value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6))
+    if isinstance(value, timedelta):
+        return ("time", round(value.total_seconds()))
+    return value
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+    return a == b
+
+
+def _rows(book: python_calamine.CalamineWorkbook, name: str) -> list[list[object]]:
+    return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+
+
+def verify_written(source: ZipSource, tmp: Path, original: Path, plan: Plan, writes: WriteSet) -> None:
+    """Raise WriteFailed if the temp file differs from the original anywhere we do not own."""
+    problems: list[str] = []
+    _check_container(source, tmp, plan, problems)
+    if not problems:
+        _check_values(tmp, original, plan, writes, problems)
+    if problems:
+        shown = "; ".join(problems[:_MAX_REPORTED]) + (f"; and {len(problems) - _MAX_REPORTED} more" if len(problems) > _MAX_REPORTED else "")
+        raise WriteFailed(
+            f"the add-on's check of the new {original.name} found a difference it did not intend ({shown}); "
+            f"nothing was replaced and the original file is intact - please report this"
+        )
+
+
+def _check_container(source: ZipSource, tmp: Path, plan: Plan, problems: list[str]) -> None:
+    pkg = plan.pkg
+    try:
+        new = ZipSource(tmp)
+    except Exception as error:  # noqa: BLE001 - any failure to reopen is a failed write
+        problems.append(f"the new file is not a valid zip ({error})")
+        return
+    with new:
+        expected_keys = {e.key for e in source.entries if e.key not in pkg.removed} | set(pkg.added)
+        got = {e.key for e in new.entries}
+        if got != expected_keys:
+            problems.append(f"parts differ: missing {sorted(expected_keys - got)[:3]}, unexpected {sorted(got - expected_keys)[:3]}")
+            return
+        by_name = {e.name: e for e in new.entries}
+        for entry in source.entries:
+            key = entry.key
+            if key in pkg.removed:
+                continue
+            if key in pkg.changed:
+                if new.read(key) != pkg.changed[key]:
+                    problems.append(f"part {entry.name} was not written as planned")
+            elif entry.name not in by_name or new.raw(by_name[entry.name]) != source.raw(entry):
+                problems.append(f"part {entry.name} is not byte-identical to the original")
+        for key, data in pkg.added.items():
+            if new.read(key) != data:
+                problems.append(f"new part {pkg.names[key]} was not written as planned")
+
+
+def _open(path: Path, what: str) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # noqa: BLE001 - calamine raises several unrelated types
+        if what == "original":
+            raise WorkbookUnreadable(f"{path.name} cannot be read to check the write against it: {error}") from None
+        raise WriteFailed(f"the new {path.name} could not be read back ({error}); the original file is intact") from None
+
+
+def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, problems: list[str]) -> None:
+    book = _open(tmp, "new")
+    try:
+        names = list(book.sheet_names)
+        if names != plan.sheet_names:
+            problems.append(f"tabs are {names}, expected {plan.sheet_names}")
+            return
+        if plan.patched_tab is not None and writes.columns is not None:
+            before = _open(original, "original")
+            try:
+                try:
+                    old_rows = _rows(before, plan.patched_tab)
+                except Exception as error:  # noqa: BLE001
+                    raise WorkbookUnreadable(f"tab {plan.patched_tab!r} of {original.name} cannot be read: {error}") from None
+            finally:
+                before.close()
+            _compare_patched(old_rows, _rows(book, plan.patched_tab), plan, writes, problems)
+        for name, spec in plan.owned_tabs.items():
+            rows = _rows(book, name)
+            for r, row in enumerate(spec.rows):
+                got_row = rows[r] if r < len(rows) else []
+                for c, cell in enumerate(row):
+                    want = expected(cell, plan.date1904)
+                    got = normal(got_row[c]) if c < len(got_row) else ""
+                    if not _same(got, want):
+                        problems.append(f"{name}!{col_letters(c + 1)}{r + 1} reads {got!r}, wrote {want!r}")
+                        if len(problems) > _MAX_REPORTED:
+                            return
+    finally:
+        book.close()
+
+
+def _compare_patched(old: list[list[object]], new: list[list[object]], plan: Plan, writes: WriteSet, problems: list[str]) -> None:
+    patch = writes.columns
+    assert patch is not None
+    owned0 = sorted(c - 1 for c in patch.columns)
+    width = max([len(r) for r in old[:1] + new[:1]] + [max(owned0) + 1 if owned0 else 0])
+    width = max(width, max((len(r) for r in old), default=0), max((len(r) for r in new), default=0))
+    segments, start = [], 0
+    for c in owned0:
+        if c > start:
+            segments.append((start, c))
+        start = c + 1
+    if start < width:
+        segments.append((start, width))
+    pad = [""] * width
+    headers = dict(zip(patch.columns, patch.headers, strict=True))
+    add_only = plan.add_only
+    for r in range(max(len(old), len(new))):
+        a = old[r] if r < len(old) else pad
+        b = new[r] if r < len(new) else pad
+        if len(a) < width:
+            a = a + pad[: width - len(a)]
+        if len(b) < width:
+            b = b + pad[: width - len(b)]
+        sheet_row = r + 1
+        if sheet_row < patch.header_row:
+            if a != b:
+                problems.append(f"{plan.patched_tab} row {sheet_row} changed")
+        else:
+            for s, e in segments:
+                if a[s:e] != b[s:e]:
+                    col = next(i for i in range(s, e) if a[i] != b[i])
+                    problems.append(f"{plan.patched_tab}!{col_letters(col + 1)}{sheet_row} changed from {a[col]!r} to {b[col]!r}")
+                    break
+            values = patch.cells.get(sheet_row)
+            for i, col in enumerate(patch.columns):
+                if sheet_row == patch.header_row:
+                    want: object = headers[col]
+                else:
+                    want = expected(values[i], plan.date1904) if values is not None else ""
+                if add_only and a[col - 1] != "":
+                    want = a[col - 1]
+                got = normal(b[col - 1])
+                if not _same(got, want if not isinstance(want, (datetime, date, time, timedelta)) else normal(want)):
+                    problems.append(f"{plan.patched_tab}!{col_letters(col)}{sheet_row} reads {got!r}, wrote {want!r}")
+        if len(problems) > _MAX_REPORTED:
+            return
