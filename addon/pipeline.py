@@ -232,8 +232,8 @@ def run(
         from addon.notify.send import deliver
 
         planned = plan(dataset, result.statuses, config, as_of, _link(config, backend))
-        if planned.issues:
-            dataset.issues.extend(planned.issues)
+        known = {(i.tab, i.row, i.column) for i in dataset.issues}
+        dataset.issues.extend(i for i in planned.issues if (i.tab, i.row, i.column) not in known)
         progress("sending reminders" if not dry_run else "planning reminders (dry run)")
         result.messages = deliver(planned, config, force=force, dry_run=dry_run)
 

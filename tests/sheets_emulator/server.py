@@ -234,7 +234,8 @@ class Emulator:
         hidden: set[str] = set()
         for meta in wb.sheets_metadata:
             rows = wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            tabs[meta.name] = [[None if v == "" else v for v in row] for row in rows]
+            # calamine yields values (a formula's cached result), so text that starts with '=' is text.
+            tabs[meta.name] = [[None if v == "" else _literal(v) for v in row] for row in rows]
             if meta.visible != SheetVisibleEnum.Visible:
                 hidden.add(meta.name)
         with self.lock:
@@ -248,6 +249,12 @@ class Emulator:
         """Internal state as JSON: values, formats, rules, charts, validations, frozen rows…"""
         with self.lock:
             return self.spreadsheets[spreadsheet_id].state()
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("="):
+        return {"userEnteredValue": {"stringValue": value}}
+    return value
 
 
 def seed_cell(value: Any) -> JSON:
