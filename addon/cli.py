@@ -84,23 +84,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     from addon.service.lock import workbook_lock
 
     config = _load(args)
-    # One pass per workbook at a time (shared with `serve`); a second one exits 3 with a clear message.
-    with nullcontext() if args.dry_run else workbook_lock(config):
-        result = pipeline.run(
-            config,
-            as_of=args.as_of,
-            dry_run=args.dry_run,
-            send=not args.no_send,
-            force=args.force,
-            progress=_progress(args),
-        )
-    if args.dry_run:
-        for message in result.messages:
-            _say(f"  would send {message.kind} to {message.to}: {len(message.customers)} customer(s)")
+    # With `workbooks:`, one pass per workbook (as `serve` does); a failing one doesn't stop the rest.
+    targets = [config.for_workbook(wb) for wb in config.workbooks] or [config]
+    exit_code, documents = pipeline.EXIT_OK, []
+    for target in targets:
+        try:
+            # One pass per workbook at a time (shared with `serve`); a second one exits 3 with a clear message.
+            with nullcontext() if args.dry_run else workbook_lock(target):
+                result = pipeline.run(
+                    target,
+                    as_of=args.as_of,
+                    dry_run=args.dry_run,
+                    send=not args.no_send,
+                    force=args.force,
+                    progress=_progress(args),
+                )
+        except SourceUnavailable as error:
+            if len(targets) == 1:
+                raise
+            _say(f"Cannot use {target.source.excel or target.source.google}: {error}")
+            exit_code = max(exit_code, pipeline.EXIT_SOURCE)
+            continue
+        if args.dry_run:
+            for message in result.messages:
+                _say(f"  would send {message.kind} to {message.to}: {len(message.customers)} customer(s)")
+        documents.append(result.to_json())
+        print_summary(result)
+        exit_code = max(exit_code, result.exit_code)
     if args.json:
-        _print_json(result.to_json())
-    print_summary(result)
-    return result.exit_code
+        _print_json(documents[0] if len(targets) == 1 and documents else documents)
+    return exit_code
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -211,3 +211,22 @@ def test_demo_workbook_opens_in_libreoffice(demo, soffice: str, tmp_path: Path) 
     subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "demo.xlsx")],
                    check=True, capture_output=True, timeout=180, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert (tmp_path / "demo.pdf").stat().st_size > 10_000
+
+
+def test_run_with_several_workbooks_keeps_going_past_a_broken_one(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _, _, _ = demo
+    shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "east.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "workbooks:\n"
+        "  - {name: 华东团队, source: {excel: east.xlsx}}\n"
+        "  - {name: South, source: {excel: missing.xlsx}, locale: en}\n"
+        "state_dir: state\nreminders: {outbox: out}\n",
+        encoding="utf-8",
+    )
+    before = sheets(tmp_path / "east.xlsx")
+    code = main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--no-send", "--json", "--quiet"])
+    assert code == 3
+    assert "missing.xlsx" in capsys.readouterr().err
+    after = sheets(tmp_path / "east.xlsx")
+    assert len(after["运行记录"]) == len(before["运行记录"]) + 1  # the good workbook was run
