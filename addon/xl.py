@@ -188,31 +188,36 @@ def load_book_config(book: Any, backend: XlwingsBackend | None = None) -> Config
 
 # --- the common frame of every button ---------------------------------------------------------
 
-def _log_path(config: Config | None) -> Path:
-    if config is not None:
-        return config.state_path / LOG_NAME
-    return Path(tempfile.gettempdir()) / "followup-excel" / LOG_NAME
+def _log_paths(config: Config | None) -> list[Path]:
+    """Where a button's log goes: the state folder beside the workbook, else the temp folder."""
+    fallback = Path(tempfile.gettempdir()) / "followup-excel" / LOG_NAME
+    return [config.state_path / LOG_NAME, fallback] if config is not None else [fallback]
 
 
 @contextmanager
-def _file_log(path: Path) -> Iterator[None]:
-    """Send the add-on's log (and any traceback) to a file for the duration of one button."""
+def _file_log(config: Config | None) -> Iterator[Path | None]:
+    """Send the add-on's log (and any traceback) to a file for one button; yields the file used."""
     handler: logging.Handler | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path, encoding="utf-8")
+    used: Path | None = None
+    for path in _log_paths(config):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(path, encoding="utf-8")
+            used = path
+            break
+        except OSError:
+            continue
+    root = logging.getLogger("addon")
+    if handler is not None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root = logging.getLogger("addon")
         root.addHandler(handler)
         if root.level == logging.NOTSET or root.level > logging.INFO:
             root.setLevel(logging.INFO)
-    except OSError:
-        handler = None
     try:
-        yield
+        yield used
     finally:
         if handler is not None:
-            logging.getLogger("addon").removeHandler(handler)
+            root.removeHandler(handler)
             handler.close()
 
 
@@ -240,17 +245,16 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
             config = None
         if config is not None:
             ui.locale = config.locale
-        with _file_log(_log_path(config)):
+        with _file_log(config):
             return action(book, config, backend, ui)  # type: ignore[arg-type]
     except ConfigError as error:
         ui.error(ui.t("config_error", problems="\n".join(f"• {p}" for p in error.problems), source=error.source))
     except SourceUnavailable as error:
         ui.error(ui.t("source_error", detail=str(error)))
     except Exception as error:
-        path = _log_path(config)
-        with _file_log(path):
+        with _file_log(config) as path:
             log.exception("Excel button failed")
-        ui.error(ui.t("unexpected", detail=f"{type(error).__name__}: {error}", log=path))
+        ui.error(ui.t("unexpected", detail=f"{type(error).__name__}: {error}", log=path or "-"))
     return None
 
 

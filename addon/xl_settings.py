@@ -268,16 +268,57 @@ def workbook_config(
     if "locale" not in overrides and not (has_yaml and _locale_set_in(yaml_path)):  # type: ignore[arg-type]
         overrides["locale"] = guess_locale(sheet_names)
     overrides["source"] = {"excel": fullname}
+    base_dir = folder or fallback_dir
+    if has_yaml:
+        base = load_config(yaml_path, overrides={"source": overrides["source"]})
+    else:
+        base = validate_config({"source": overrides["source"]}, base_dir=base_dir, source="built-in defaults")
+    _keep_siblings(overrides, where, base)
     try:
         if has_yaml:
             config = load_config(yaml_path, overrides=overrides)
         else:
-            config = validate_config(overrides, base_dir=folder or fallback_dir, source=f"{settings_tab or 'Settings'} tab")
+            config = validate_config(overrides, base_dir=base_dir, source=f"{settings_tab or 'Settings'} tab")
     except ConfigError as error:
         if has_yaml and where:
             error = ConfigError(_locate(error.problems, where, settings_tab or ""), f"{yaml_path} + {settings_tab} tab")
         raise error from None
     return config.model_copy(update={"workbooks": []})
+
+
+def _dict_parent(path: Sequence[str]) -> list[str] | None:
+    """The part of a key naming a mapping section (`cadence.by_tier` of `cadence.by_tier.A`), if any."""
+    model: type[BaseModel] = Config
+    for index, part in enumerate(path):
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        kind, inner = _kind(info.annotation)
+        if kind == "dict":
+            return list(path[: index + 1])
+        if kind != "model":
+            return None
+        model = inner
+    return None
+
+
+def _keep_siblings(overrides: dict[str, Any], where: Mapping[str, int], base: Config) -> None:
+    """`cadence.by_tier.A` in the tab changes A only: B and C keep their config.yaml/default values.
+
+    A mapping given in config.yaml replaces the default one whole (so a team can drop a tier), but
+    one row of the tab must not wipe the rest of its section.
+    """
+    for dotted in where:
+        parent = _dict_parent(dotted.split("."))
+        if parent is None:
+            continue
+        current = _current(base, ".".join(parent))
+        node: Any = overrides
+        for part in parent:
+            node = node.setdefault(part, {})
+        if isinstance(current, Mapping):
+            for key, value in current.items():
+                node.setdefault(key, value)
 
 
 def _locate(problems: list[str], where: Mapping[str, int], tab: str) -> list[str]:

@@ -85,6 +85,8 @@ def rectangles(cells: Iterable[tuple[int, int]]) -> list[Area]:
                 box[1] = r
                 still[seg] = box
             else:
+                if box is not None:
+                    done.append((box[0], seg[0], box[1], seg[1]))
                 still[seg] = [r, r]
         done += [(b[0], s[0], b[1], s[1]) for s, b in open_.items()]
         open_ = still
