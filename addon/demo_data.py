@@ -39,6 +39,7 @@ from addon.templates import (
 HISTORY_DAYS = 180  # follow-ups start at most this long before as_of
 MIN_CUSTOMERS = 40  # room for every profile plus the broken rows
 MIN_REPS = 3
+MAX_REPS = 600  # distinct names in the pools, with their managers
 
 # Deliberate problems, each at a known row (Demo.broken): what validation must report.
 BROKEN_KINDS: tuple[str, ...] = (
@@ -242,15 +243,10 @@ class _Dates:
         return cell
 
 
-_DAYS = tuple(timedelta(n) for n in range(400))  # day offsets, built once (hot loops)
 _TIMES = tuple(time(h, m) for h in range(9, 18) for m in range(0, 60, 5))  # office hours, 5-minute steps
 # A channel per follow-up from 100 slots (weights sum to 100): one random() instead of choices().
 _CHANNEL_SLOTS = tuple(name for name, weight in CHANNEL_WEIGHTS for _ in range(weight))
 assert len(_CHANNEL_SLOTS) == 100
-
-
-def _pick(rng: random.Random, items: tuple[object, ...] | list[object]) -> object:
-    return items[int(rng.random() * len(items))]
 
 
 def _weighted(rng: random.Random, pairs: tuple[tuple[str, int], ...]) -> str:
@@ -545,8 +541,8 @@ def _generate(as_of: date, lang: str, seed: int, customers: int, followups: int,
     i = lang_of(lang)
     if customers < MIN_CUSTOMERS:
         raise ValueError(f"customers={customers}: the demo needs at least {MIN_CUSTOMERS} to show every situation")
-    if reps < MIN_REPS:
-        raise ValueError(f"reps={reps}: the demo needs at least {MIN_REPS} (one without email, one inactive)")
+    if not MIN_REPS <= reps <= MAX_REPS:
+        raise ValueError(f"reps={reps}: the demo needs {MIN_REPS} to {MAX_REPS} reps (one has no email, one is inactive)")
     d = as_of
     rng = random.Random(f"followup-demo:{seed}:{d.isoformat()}")
     staff, managers = _team(rng, reps)

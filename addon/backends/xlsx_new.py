@@ -312,7 +312,11 @@ def _stream_rows(ws: Worksheet, formats: _Formats, tab: TabSpec) -> None:
         ws.previous_row = last  # what XlsxWriter would have flushed up to
 
 
-def _render(book: xlsxwriter.Workbook, tabs: list[TabSpec], stream: bool = False) -> None:
+def render_tabs(book: xlsxwriter.Workbook, tabs: list[TabSpec], stream: bool = False) -> None:
+    """Add tabs to an open XlsxWriter workbook (for callers that own the Workbook, e.g. the .xlsm build).
+
+    stream=True needs a constant_memory workbook; it falls back to the public API otherwise.
+    """
     formats = _Formats(book)
     lists = _Lists(book)
     for tab in tabs:
@@ -365,7 +369,7 @@ def write_new_workbook(path: Path, tabs: list[TabSpec], *, constant_memory: bool
         if properties:
             book.set_properties(dict(properties))
         try:
-            _render(book, tabs, stream=constant_memory)
+            render_tabs(book, tabs, stream=constant_memory)
         except BaseException:
             with contextlib.suppress(Exception):
                 book.close()  # releases constant_memory temp files; the half-made file is deleted below
@@ -374,6 +378,9 @@ def write_new_workbook(path: Path, tabs: list[TabSpec], *, constant_memory: bool
         _publish(temp, path)
     finally:
         temp.unlink(missing_ok=True)
+
+
+_render = render_tabs  # the name sheet_templates/build_xlsm.py imports
 
 
 def _publish(temp: Path, path: Path) -> None:
