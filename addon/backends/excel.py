@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import zipfile
-from datetime import timedelta
 from pathlib import Path
 
 import python_calamine
 
 from addon.backends.base import SourceUnavailable
-from addon.model import Cell, Table, WriteSet
+from addon.model import Table, WriteSet
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +32,6 @@ def check_readable(path: Path) -> None:
                 f"{path.name} is password-protected (encrypted); remove the password in Excel (File ▸ Info ▸ Protect Workbook) or use an unprotected copy"
             )
         raise SourceUnavailable(f"{path.name} is not a valid .xlsx/.xlsm file (it may be damaged or still being copied)")
-
-
-def _plain(row: list[object]) -> list[Cell]:
-    """calamine yields timedelta for bare times; the core knows only plain cells ('' is a blank)."""
-    if any(isinstance(v, timedelta) for v in row):
-        return [str(v) if isinstance(v, timedelta) else v for v in row]  # type: ignore[misc]
-    return row  # type: ignore[return-value]
 
 
 class ExcelBackend:
@@ -82,8 +74,8 @@ class ExcelBackend:
                 raw = sheet.to_python(skip_empty_area=False)
             except python_calamine.CalamineError as error:
                 raise SourceUnavailable(f"cannot read tab {name!r} of {self.path.name}: {error}") from None
-            rows = [_plain(row) for row in raw]
-            tables[name] = Table(name=name, rows=rows, first_row=1)
+            # Handed over as calamine gives them ('' for blanks); validation renders any value safely.
+            tables[name] = Table(name=name, rows=raw, first_row=1)
         return tables
 
     def close(self) -> None:

@@ -270,7 +270,7 @@ class GoogleBackend:
             return current
         for offset, row in enumerate(table.rows):
             number = table.first_row + offset
-            if number <= header_row:
+            if number < header_row:
                 continue
             for col in columns:
                 if col - 1 < len(row) and row[col - 1] not in (None, ""):
@@ -283,19 +283,17 @@ class GoogleBackend:
         ours = [(i, r) for i, r in enumerate(rules) if gr.is_status_rule(r)]
         wanted = gr.status_rules(sheet_id, column, header_row, self.locale)
         wanted_rules = [w["addConditionalFormatRule"]["rule"] for w in wanted]
-        if len(ours) == len(wanted_rules) and all(_same_rule(r, w) for (_, r), w in zip(ours, wanted_rules, strict=False)):
+        if sorted(_rule_key(r) for _, r in ours) == sorted(_rule_key(w) for w in wanted_rules):
             return []
         deletes = [{"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": i}} for i, _ in sorted(ours, reverse=True)]
         return deletes + wanted
 
 
-def _same_rule(have: dict[str, Any], want: dict[str, Any]) -> bool:
-    def key(rule: dict[str, Any]) -> tuple[Any, ...]:
-        rng = rule.get("ranges", [{}])[0]
-        value = rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
-        return (rng.get("startColumnIndex"), rng.get("endColumnIndex"), rng.get("startRowIndex", 0), value)
-
-    return key(have) == key(want)
+def _rule_key(rule: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes one of our status rules: its column, first row and the label it matches."""
+    rng = (rule.get("ranges") or [{}])[0]
+    value = rule["booleanRule"]["condition"]["values"][0]["userEnteredValue"]
+    return (rng.get("startColumnIndex"), rng.get("endColumnIndex"), rng.get("startRowIndex", 0), value)
 
 
 def _quote(title: str) -> str:

@@ -45,7 +45,7 @@ def merge_cell(raw: Any, shown: Any) -> Cell:
         text = shown if isinstance(shown, str) else ""
         if text and _LOOKS_LIKE_DATE.match(text) and not _PLAIN_NUMBER.match(text):
             return serial_to_datetime(float(raw))
-        if text.isdigit() and (text.startswith("0") or len(text) > 15):
+        if text.isdigit() and ((len(text) > 1 and text.startswith("0")) or len(text) > 15):
             return text
         return raw
     return str(raw)
@@ -236,7 +236,7 @@ def column_requests(sheet_id: int, patch: ColumnsPatch, current: dict[tuple[int,
     for row, values in sorted(targets.items()):
         for col, value in zip(patch.columns, values, strict=False):
             plain = value.value if isinstance(value, StyledCell) else value
-            if _same(current.get((row, col)), plain) and row != patch.header_row:
+            if _same(current.get((row, col)), plain):
                 continue
             requests.append(rows_request(sheet_id, row - 1, col - 1, [[value]]))
     # Owned cells on rows that no longer hold a customer are cleared.
