@@ -341,6 +341,8 @@ def test_phone_keys_for_dedupe() -> None:
         ("first.last+tag@mail.example.com.cn", True),
         ("o'brien@example.ie", True),
         ("user@例子.中国", True),
+        ("james.müller@example.com", True),
+        ("张三@例子.中国", True),
         ("user@xn--fsqu00a.xn--fiqs8s", True),
         ("a@b", False),
         ("a@@b.com", False),

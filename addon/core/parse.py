@@ -488,14 +488,14 @@ def phone_keys(text: str) -> list[str]:
 
 
 _EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"  # \w: internationalised (RFC 6531) too
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
 )
 _EMAIL_SPLIT = re.compile(r"[;,；，\s]+")
 
 
 def is_email(text: str) -> bool:
-    """One address, user@domain.tld (internationalised domains allowed), at most 254 characters."""
+    """One address, user@domain.tld (internationalised names allowed, as SMTPUTF8 servers accept), ≤ 254 characters."""
     return len(text) <= 254 and _EMAIL.fullmatch(text) is not None
 
 

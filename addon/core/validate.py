@@ -285,6 +285,7 @@ class _Run:
         self.found: list[tuple[tuple[int, int, int, int], Issue]] = []
         self.vocab = {kind: vocab_table(kind, getattr(config.vocab, kind)) for kind in VOCAB}
         self.vocab_cache: dict[str, dict[tuple[type, object], str | _Marker | None]] = {kind: {} for kind in VOCAB}
+        self.words: dict[str, dict[str, str | _Marker | None]] = {kind: {} for kind in VOCAB}  # text cells, no tuple key
         self.hint_cache: dict[tuple[str, str], str] = {}
         self.norm_cache: dict[str, str] = {}
         self.tab_names: dict[str, str] = {}
@@ -379,6 +380,8 @@ class _Run:
             result = self.vocab[kind].get(self.norm(shown), _UNKNOWN)  # type: ignore[arg-type]
         if key is not None:
             cache[key] = result
+        if type(cell) is str:
+            self.words[kind][cell] = result  # type: ignore[index]
         return result
 
     def unknown_word(self, tab: _Tab, row: int, field: str, kind: str, cell: Cell, effect: str) -> None:
@@ -520,7 +523,9 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
     customers: list[Customer] = []
     index = _Index({}, {})
     used_keys: set[str] = set()
-    first_by: tuple[dict[str, int], ...] = ({}, {}, {})  # name, phone, e-mail -> first row
+    first_name: dict[str, int] = {}
+    first_phone: dict[str, int] = {}
+    first_email: dict[str, int] = {}
     owner_checked: dict[str, str | None] = {}
     new_label = value_label("stage", "new", run.locale)
     tier_effect = run.t("effect.default_tier", tier=default_tier)
@@ -597,8 +602,10 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
         elif stage_value is _ERR:
             run.add(tab, rownum, "stage", display(stage_cell), "warning", "cell.error", effect=ignored)
 
-        created = run.date(tab, rownum, "created", (row[i_created] if i_created < n else None), "warning")
-        next_follow_up = run.date(tab, rownum, "next_follow_up", (row[i_next] if i_next < n else None), "warning")
+        created_cell = row[i_created] if i_created < n else None
+        created = run.date(tab, rownum, "created", created_cell, "warning") if created_cell is not None else None
+        next_cell = row[i_next] if i_next < n else None
+        next_follow_up = run.date(tab, rownum, "next_follow_up", next_cell, "warning") if next_cell is not None else None
 
         value_cell = (row[i_value] if i_value < n else None)
         value = parse_number(value_cell)
@@ -658,33 +665,34 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
             index.by_id[fold_id(customer_id)] = customer
         if name:
             index.by_name.setdefault(run.norm(name), []).append(customer)
-        dedupe_keys = (
-            [dedupe_name(run.norm(name))] if name and has_name else [],  # no name column: the name is the ID
-            phone_keys(phone) if phone else [],
-            [part.casefold() for part in emails],
-        )
-        _probable_duplicate(run, tab, customer, dedupe_keys, first_by)
+        # 线索去重: the first row seen with each folded name, phone and e-mail.
+        earlier: dict[str, int] = {}
+        if name and has_name:  # without a name column the name is the ID, and equal IDs are errors already
+            first = first_name.setdefault(dedupe_name(run.norm(name)), rownum)
+            if first != rownum:
+                earlier["name"] = first
+        if phone:
+            for value in phone_keys(phone):
+                first = first_phone.setdefault(value, rownum)
+                if first != rownum:
+                    earlier.setdefault("phone", first)
+        for part in emails:
+            first = first_email.setdefault(part.casefold(), rownum)
+            if first != rownum:
+                earlier.setdefault("email", first)
+        if earlier:
+            _probable_duplicate(run, tab, customer, earlier)
     return customers, index
 
 
-def _probable_duplicate(
-    run: _Run, tab: _Tab, customer: Customer, keys: tuple[list[str], list[str], list[str]], first_by: tuple[dict[str, int], ...]
-) -> None:
-    """线索去重: the same name, phone or e-mail as an earlier row is a warning naming that row."""
-    row = customer.row
-    matches: dict[str, int] = {}
-    for reason, values, firsts in zip(_REASONS, keys, first_by, strict=True):
-        for value in values:
-            first = firsts.setdefault(value, row)
-            if first != row and reason not in matches:
-                matches[reason] = first
-    if not matches:
-        return
-    other = min(matches.values())
-    reasons = [reason for reason in _REASONS if matches.get(reason) == other]
+def _probable_duplicate(run: _Run, tab: _Tab, customer: Customer, earlier: dict[str, int]) -> None:
+    """The warning for a row that shares a name, phone or e-mail with earlier rows: it names the
+    earliest such row and every reason that points to it."""
+    other = min(earlier.values())
+    reasons = [reason for reason in _REASONS if earlier.get(reason) == other]
     shown = {"name": customer.name, "phone": customer.phone or "", "email": customer.email or ""}
     sep = "、" if run.zh else ", "
-    run.add(tab, row, reasons[0], shown[reasons[0]], "warning", "customer.probable_duplicate",
+    run.add(tab, customer.row, reasons[0], shown[reasons[0]], "warning", "customer.probable_duplicate",
             other=other, reasons=sep.join(run.t(f"reason.{reason}") for reason in reasons))
 
 
@@ -708,6 +716,7 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
     by_raw = {c.customer_id: c for c in by_id.values() if c.customer_id is not None}  # exact IDs: no folding
     after_today = datetime.combine(as_of, time(0)) + timedelta(days=1)
     vocab_value, norm = run.vocab_value, run.norm
+    channel_words, stage_words = run.words["channel"], run.words["stage"]
     ignored = run.t("effect.ignored_suffix")
     ignored_word = run.t("effect.ignored")
     out: list[FollowUp] = []
@@ -718,7 +727,8 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
         id_cell = row[i_id] if i_id < n else None
         name_cell = row[i_name] if i_name < n else None
         date_cell = row[i_date] if i_date < n else None
-        if date_cell is None and _blank(id_cell) and _blank(name_cell) and all(_blank(row[i]) for i in mapped if i < n):
+        if type(date_cell) is not datetime and _blank(date_cell) and _blank(id_cell) and _blank(name_cell) \
+                and all(_blank(row[i]) for i in mapped if i < n):
             continue
         rownum = tab.first_data_row + offset
         ok = True
@@ -745,7 +755,10 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
         # Who: by ID first, else by normalized name.
         customer: Customer | None = None
         ref_id = id_cell.strip() or None if type(id_cell) is str and "#" not in id_cell[:8] else _text(id_cell)
-        ref_name = _text(name_cell) if name_cell is not None else None
+        if type(name_cell) is str and "#" not in name_cell[:8]:
+            ref_name = name_cell.strip() or None
+        else:
+            ref_name = _text(name_cell) if name_cell is not None else None
         ref_error = False
         if ref_id is _ERR:
             run.add(tab, rownum, "customer_id", display(id_cell), "error", "cell.error")
@@ -766,7 +779,8 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
                     if same and len(same) == 1 and same[0].customer_id:
                         hint = run.t("followup.orphan.fix_name", name=ref_name, id=same[0].customer_id, row=same[0].row, tab=customer_tab)
                 run.add(tab, rownum, "customer_id", ref_id, "error", "followup.orphan", tab=customer_tab, fix=hint)  # type: ignore[arg-type]
-            elif ref_name is not None and customer.name and norm(ref_name) != norm(customer.name) and customer.name != customer.customer_id:  # type: ignore[arg-type]
+            elif (ref_name is not None and ref_name != customer.name and customer.name
+                  and norm(ref_name) != norm(customer.name) and customer.name != customer.customer_id):  # type: ignore[arg-type]
                 run.add(tab, rownum, "customer_name", ref_name, "warning", "followup.name_mismatch",  # type: ignore[arg-type]
                         id=ref_id, name=customer.name, row=customer.row, tab=customer_tab)
         elif ref_name is not None:
@@ -805,7 +819,9 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
         channel: str | None = None
         channel_cell = row[i_channel] if i_channel < n else None
         if channel_cell is not None:
-            value = vocab_value("channel", channel_cell)
+            value = channel_words.get(channel_cell, _MISS) if type(channel_cell) is str else _MISS
+            if value is _MISS:
+                value = vocab_value("channel", channel_cell)
             if isinstance(value, str):
                 channel = value
             elif value is _UNKNOWN:
@@ -816,7 +832,9 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
         stage: str | None = None
         stage_cell = row[i_stage] if i_stage < n else None
         if stage_cell is not None:
-            value = vocab_value("stage", stage_cell)
+            value = stage_words.get(stage_cell, _MISS) if type(stage_cell) is str else _MISS
+            if value is _MISS:
+                value = vocab_value("stage", stage_cell)
             if isinstance(value, str):
                 stage = value
             elif value is _UNKNOWN:
@@ -827,12 +845,14 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
         next_date: date | None = None
         next_cell = row[i_next] if i_next < n else None
         if next_cell is not None:
-            planned = run.date(tab, rownum, "next_date", next_cell, "warning")
-            if planned is not None:
-                next_date = planned.day
-                if at is not None and next_date < at.date():
-                    run.add(tab, rownum, "next_date", display(next_cell), "warning", "followup.next_before_date",
-                            date=display(at.date()))
+            if type(next_cell) is date:
+                next_date = next_cell
+            else:
+                planned = run.date(tab, rownum, "next_date", next_cell, "warning")
+                next_date = planned.day if planned is not None else None
+            if next_date is not None and at is not None and next_date < at.date():
+                run.add(tab, rownum, "next_date", display(next_cell), "warning", "followup.next_before_date",
+                        date=display(at.date()))
 
         outcome_cell = row[i_outcome] if i_outcome < n else None
         if type(outcome_cell) is str and "#" not in outcome_cell[:8]:
