@@ -196,3 +196,28 @@ def test_committed_template_matches_a_fresh_build(lang: str, tmp_path: Path) -> 
     assert cells(fresh) == cells(committed)
     assert vba_modules(fresh) == vba_modules(committed)
     assert button_bindings(fresh) == button_bindings(committed)
+
+
+@pytest.mark.parametrize("lang", sorted(TEMPLATES))
+def test_the_buttons_functions_run_on_the_template(lang: str, tmp_path: Path) -> None:
+    """What a rep gets on the first click: the template's own tabs, read as Excel holds them."""
+    import xlwings as xw
+
+    from tests import xlwings_memory_engine as mem
+
+    app = mem.install().new_app()
+    try:
+        book = app.open_book(str(tmp_path / TEMPLATES[lang].name), cells(TEMPLATES[lang]))
+        result = addon.xl.check_now(book)
+        assert app.alerts == [] and result is not None and result.written
+        assert result.config.locale == ("zh-CN" if lang == "zh" else "en")
+        assert len(result.dataset.customers) == 3 and result.errors == 0
+        addon.xl.check_now(book)  # a second press reuses the owned columns
+        header = book.sheets[find_tab(book.sheet_names, "customers")].range("A1").expand("right").value
+        assert len(header) == len(FIELDS["customers"]) + 6
+        assert addon.xl.open_settings(book) == find_settings_tab(book.sheet_names)
+        assert app.alerts == []
+    finally:
+        app.quit()
+        if hasattr(xw.Book, "_mock_caller"):
+            del xw.Book._mock_caller
