@@ -155,6 +155,12 @@ def test_full_width_case_and_space_variants_of_headers() -> None:
     assert found(ds) == [("客户", 3, "ＩＤ", "error", "customer.duplicate_id")]
 
 
+def test_customer_id_header_with_spaces_and_case() -> None:
+    ds = check(customers(["C1", "甲"], head=[" customer id ", "客户名称"]), followups(["c1", "2025-03-01"], head=["Customer ID", "Date"]))
+    assert found(ds) == []
+    assert [x.key for x in ds.customers] == ["C1"] and [x.customer_key for x in ds.followups] == ["C1"]
+
+
 def test_a_foreign_workbook_is_adopted_through_columns_and_vocab_only() -> None:
     accounts = Table("Pipeline", [
         ["opportunity_id", "account", "sales_agent", "deal_stage", "close_value", "engage_date"],
@@ -555,9 +561,16 @@ def test_followups_need_only_one_of_id_or_name_columns() -> None:
 def test_followup_owner_defaults_to_the_customer_owner() -> None:
     ds = check(
         customers(c(customer_id="C1", name="甲", owner="张三"), c(customer_id="C2", name="乙")),
-        followups(f(customer_id="C1", date="2025-03-01"), f(customer_id="C1", date="2025-03-02", owner="李四"), f(customer_id="C2", date="2025-03-03")),
+        followups(
+            f(customer_id="C1", date="2025-03-01"),
+            f(customer_id="C1", date="2025-03-02", owner="李四"),
+            f(customer_id="C2", date="2025-03-03"),
+            f(customer_id="C2", date="2025-03-04", owner=" 李 四 "),  # a member, written another way
+            f(customer_id="C2", date="2025-03-05", owner="实习生小王"),  # not a member: kept as written
+        ),
     )
-    assert [x.owner for x in ds.followups] == ["张三", "李四", None]
+    assert [x.owner for x in ds.followups] == ["张三", "李四", None, "李四", "实习生小王"]
+    assert found(ds) == []
 
 
 def test_followups_for_an_invalid_customer_still_count() -> None:
@@ -578,6 +591,8 @@ def test_owner_not_in_team_is_a_warning_with_the_nearest_name() -> None:
         c(customer_id="C4", name="丁", owner=None),  # unassigned: the public pool
     ), tm=tm)
     assert found(ds) == [("客户", 2, "负责人", "warning", "owner.not_in_team")]
+    # Owners that match a member are written the Team's way, so reminders and rankings see one person.
+    assert [x.owner for x in ds.customers] == ["张三", "Li Si", "Li Si", None]
     assert ds.issues[0].message == "负责人“张三”不在“团队”表中"
     assert ds.issues[0].suggestion == "是不是“张三丰”？把张三加入“团队”表并填写邮箱，或改正姓名"
 

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -437,13 +438,21 @@ def _locate(run: _Run, role: str, table: Table) -> _Tab | None:
 class _Roster:
     """Who is in the Team tab, for the owner check (by normalized name or e-mail)."""
 
-    keys: set[str]
+    keys: dict[str, str]  # normalize(name) or casefolded e-mail -> the member's name as written in Team
     names: list[str]  # as written, for "did you mean"
+    seen: dict[str, str | None] = dc_field(default_factory=dict)  # owner as written -> member name (None: unknown)
+
+    def member(self, owner: str) -> str | None:
+        """The Team name an owner refers to ('li  si', 'lisi@example.com' → 'Li Si'), else None."""
+        hit = self.seen.get(owner, _MISS)
+        if hit is _MISS:
+            hit = self.seen[owner] = self.keys.get(normalize(owner)) or self.keys.get(owner.casefold())
+        return hit  # type: ignore[return-value]
 
 
 def _team(run: _Run, tab: _Tab) -> tuple[list[Member], _Roster]:
     members: list[Member] = []
-    roster = _Roster(set(), [])
+    roster = _Roster({}, [])
     seen: dict[str, int] = {}
     i_name, i_email, i_manager = tab.col("name"), tab.col("email"), tab.col("manager")
     i_mgr_email, i_active, i_hook = tab.col("manager_email"), tab.col("active"), tab.col("webhook")
@@ -493,10 +502,10 @@ def _team(run: _Run, tab: _Tab) -> tuple[list[Member], _Roster]:
             run.add(tab, rownum, "name", name, "warning", "team.duplicate", first=seen[key])
         else:
             seen[key] = rownum
-        roster.keys.add(key)
+        roster.keys.setdefault(key, name)
         roster.names.append(name)
         if email:
-            roster.keys.add(email.casefold())
+            roster.keys.setdefault(email.casefold(), name)
         members.append(Member(name=name, email=email, manager=manager, manager_email=manager_email,
                               active=True if active is None else active, webhook=hook, row=rownum))
     return members, roster
@@ -575,12 +584,14 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
 
         owner = run.text(tab, rownum, "owner", (row[i_owner] if i_owner < n else None))
         if owner is not None and roster is not None:
-            owner_key = run.norm(owner)
-            if owner_key not in roster.keys and owner.casefold() not in roster.keys:
-                if owner_key not in owner_checked:
+            member = roster.member(owner)
+            if member is not None:
+                owner = member  # one spelling per person downstream (reminders, leaderboard)
+            else:
+                if owner not in owner_checked:
                     close = difflib.get_close_matches(owner, roster.names, n=1, cutoff=0.6)
-                    owner_checked[owner_key] = run.t("vocab.nearest", label=close[0]) if close else ""
-                run.add(tab, rownum, "owner", owner, "warning", "owner.not_in_team", team=team_tab, nearest=owner_checked[owner_key])
+                    owner_checked[owner] = run.t("vocab.nearest", label=close[0]) if close else ""
+                run.add(tab, rownum, "owner", owner, "warning", "owner.not_in_team", team=team_tab, nearest=owner_checked[owner])
 
         tier_cell = (row[i_tier] if i_tier < n else None)
         tier_value = run.vocab_value("tier", tier_cell)
@@ -702,7 +713,7 @@ _REASONS: Final = ("name", "phone", "email")
 # --- follow-ups -----------------------------------------------------------------------------
 
 
-def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[FollowUp]:
+def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _Roster | None) -> list[FollowUp]:
     cols = {key: tab.col(key) for key in (f.key for f in FIELDS["followups"])}
     i_id, i_name, i_date = cols["customer_id"], cols["customer_name"], cols["date"]
     i_owner, i_channel, i_outcome = cols["owner"], cols["channel"], cols["outcome"]
@@ -813,8 +824,10 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str) -> list[F
             owner = owner_cell.strip() or None
         else:
             owner = run.text(tab, rownum, "owner", owner_cell) if owner_cell is not None else None
-        if owner is None and customer is not None:
-            owner = customer.owner
+        if owner is None:
+            owner = customer.owner if customer is not None else None
+        elif roster is not None:
+            owner = roster.member(owner) or owner
 
         channel: str | None = None
         channel_cell = row[i_channel] if i_channel < n else None
@@ -958,7 +971,7 @@ def _validate(tables: Mapping[str, Table | None], config: Config, as_of: date) -
     followups: list[FollowUp] = []
     followup_tab = located["followups"]
     if followup_tab is not None:
-        followups = _followups(run, followup_tab, index, customer_name)
+        followups = _followups(run, followup_tab, index, customer_name, roster)
 
     return Dataset(customers=customers, followups=followups, team=team, issues=run.issues(), tabs=tabs, header_rows=header_rows)
 
