@@ -200,6 +200,17 @@ def tab_requests(sheet_id: int, tab: TabSpec, old_charts: Sequence[int] = (), cl
     requests: list[Json] = [{"deleteEmbeddedObject": {"objectId": chart_id}} for chart_id in old_charts]
     if clear:
         requests.append({"updateCells": {"range": {"sheetId": sheet_id}, "fields": "userEnteredValue,userEnteredFormat"}})
+    for col, style in sorted(tab.column_styles.items()):
+        # Whole-column formats, so values typed later look right (IDs as text, dates as dates).
+        fmt = style_format(style)
+        if fmt:
+            requests.append({
+                "repeatCell": {
+                    "range": {"sheetId": sheet_id, "startRowIndex": tab.freeze_rows, "startColumnIndex": col, "endColumnIndex": col + 1},
+                    "cell": {"userEnteredFormat": fmt},
+                    "fields": "userEnteredFormat",
+                }
+            })
     if tab.rows:
         requests.append(rows_request(sheet_id, 0, 0, tab.rows))
     requests.append(
