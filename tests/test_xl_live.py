@@ -65,6 +65,8 @@ def scenario(lang: str = "zh", extra_customers: int = 0) -> list[TabSpec]:
     customers.rows.append([TRICKY["id"], TRICKY["formula_name"], owner, "B", None, date(2026, 9, 1), None, 5000,
                            "N", TRICKY["minus"], TRICKY["phone"], "bad@", TRICKY["at"], TRICKY["date_text"]])
     customers.rows.append(["C0005", None, owner, "Z", None, date(2026, 10, 1)])  # no name (error), unknown tier
+    customers.rows.append([1001, "Numbers Ltd", owner, "A", None, datetime(2026, 8, 3, 14, 30), None, 12.5, None, None,
+                           13800138005])  # numeric id and phone, a datetime: Excel hands back floats and datetimes
     followups.rows.append([TRICKY["id"], TRICKY["formula_name"], date(2026, 11, 2), owner, "电话" if lang == "zh" else "Phone",
                            None, TRICKY["at"], date(2026, 11, 20), None])
     for i in range(extra_customers):
