@@ -208,16 +208,18 @@ def _file_log(config: Config | None) -> Iterator[Path | None]:
         except OSError:
             continue
     root = logging.getLogger("addon")
+    level = root.level
     if handler is not None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
-        if root.level == logging.NOTSET or root.level > logging.INFO:
+        if level == logging.NOTSET or level > logging.INFO:
             root.setLevel(logging.INFO)
     try:
         yield used
     finally:
         if handler is not None:
             root.removeHandler(handler)
+            root.setLevel(level)
             handler.close()
 
 
