@@ -38,7 +38,7 @@ from pyopenvba import ExcelFile  # noqa: E402
 from pyopenvba._new_project import document_header  # noqa: E402
 from pyopenvba.vba import VBAModuleKind  # noqa: E402
 
-from addon.backends.xlsx_new import _render  # noqa: E402
+from addon.backends.xlsx_new import render_tabs  # noqa: E402
 from addon.config import load_config  # noqa: E402
 from addon.model import StyledCell, TabSpec  # noqa: E402
 from addon.templates import lang_of, template_tabs  # noqa: E402
@@ -207,7 +207,7 @@ def build_one(target: Path, lang: str) -> Path:
         try:
             book.set_properties({**PROPERTIES[lang], "created": CREATED})
             book.set_vba_name("ThisWorkbook")
-            _render(book, tabs)
+            render_tabs(book, tabs)
             for index, tab in enumerate(tabs, start=1):
                 sheet = book.get_worksheet_by_name(tab.name)
                 sheet.set_vba_name(f"Sheet{index}")
