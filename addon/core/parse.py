@@ -448,45 +448,45 @@ def _compact_phone(text: str) -> str:
     return _PHONE_NOISE.sub("", text)
 
 
-def phone_kind(text: str) -> PhoneKind:
-    """mobile: a CN mobile number (+86/86/0086, spaces and dashes tolerated); other: a landline or
-    international number; invalid: anything else. A cell with several numbers takes the worst."""
+def phone_check(text: str) -> tuple[PhoneKind, list[str]]:
+    """The kind of the cell's number(s) and their comparable forms, in one pass (see phone_kind, phone_keys)."""
     if len(text) == 11 and text.isdigit() and text[0] == "1" and text[1] in "3456789":
-        return "mobile"  # the common case, without regexes
-    parts = phone_parts(text)
-    if not parts:
-        return "invalid"
+        return "mobile", [text]  # the common case, without regexes
     worst: PhoneKind = "mobile"
+    keys: list[str] = []
+    parts = phone_parts(text)
     for part in parts:
-        compact = _compact_phone(part)
-        if _MOBILE.fullmatch(compact):
-            continue
-        if len(compact) in (10, 11, 12) and compact.isdigit() and compact[0] == "1":
-            return "invalid"  # a mistyped mobile, not a landline
-        if _LANDLINE.fullmatch(compact) or _INTERNATIONAL.fullmatch(compact) or _LOCAL.fullmatch(compact):
-            worst = "other"
-            continue
-        return "invalid"
-    return worst
-
-
-def phone_keys(text: str) -> list[str]:
-    """Comparable forms of each number in the cell (digits only, CN prefix dropped) for 线索去重."""
-    if len(text) == 11 and text.isdigit() and text[0] == "1":
-        return [text]
-    keys = []
-    for part in phone_parts(text):
         compact = _compact_phone(part)
         mobile = _MOBILE.fullmatch(compact)
         if mobile:
             keys.append(mobile.group(1))
+            continue
+        digits = _NON_DIGITS.sub("", compact)
+        if len(digits) >= 7:
+            keys.append(digits)
+        if worst == "invalid":
+            continue
+        if len(compact) in (10, 11, 12) and compact.isdigit() and compact[0] == "1":
+            worst = "invalid"  # a mistyped mobile, not a landline
+        elif _LANDLINE.fullmatch(compact) or _INTERNATIONAL.fullmatch(compact) or _LOCAL.fullmatch(compact):
+            worst = "other"
         else:
-            digits = re.sub(r"\D", "", compact)
-            if len(digits) >= 7:
-                keys.append(digits)
-    return keys
+            worst = "invalid"
+    return (worst if parts else "invalid"), keys
 
 
+def phone_kind(text: str) -> PhoneKind:
+    """mobile: a CN mobile number (+86/86/0086, spaces and dashes tolerated); other: a landline or
+    international number; invalid: anything else. A cell with several numbers takes the worst."""
+    return phone_check(text)[0]
+
+
+def phone_keys(text: str) -> list[str]:
+    """Comparable forms of each number in the cell (digits only, CN prefix dropped) for 线索去重."""
+    return phone_check(text)[1]
+
+
+_NON_DIGITS = re.compile(r"\D")
 _EMAIL = re.compile(
     r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"  # \w: internationalised (RFC 6531) too
     r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})"
@@ -520,5 +520,5 @@ def email_fix(text: str) -> str | None:
 __all__ = [
     "EXCEL_ERRORS", "Invalid", "ParsedDate", "cell_text", "display", "email_fix", "email_parts", "excel_error",
     "from_serial", "is_blank", "is_email", "parse_bool", "parse_date", "parse_number", "phone_keys", "phone_kind",
-    "phone_parts", "to_date",
+    "phone_check", "phone_parts", "to_date",
 ]

@@ -51,8 +51,7 @@ from addon.core.parse import (
     parse_bool,
     parse_date,
     parse_number,
-    phone_keys,
-    phone_kind,
+    phone_check,
 )
 from addon.i18n import Catalog, text
 from addon.model import Cell, Customer, Dataset, FollowUp, Issue, Member, Severity, Table
@@ -634,8 +633,9 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
             protected = False
 
         phone = run.text(tab, rownum, "phone", (row[i_phone] if i_phone < n else None))
+        phones: list[str] = []
         if phone is not None:
-            kind = phone_kind(phone)
+            kind, phones = phone_check(phone)
             if kind != "mobile":
                 run.add(tab, rownum, "phone", phone, "warning", "phone.not_mobile" if kind == "other" else "phone.invalid")
 
@@ -682,8 +682,8 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
             first = first_name.setdefault(dedupe_name(run.norm(name)), rownum)
             if first != rownum:
                 earlier["name"] = first
-        if phone:
-            for value in phone_keys(phone):
+        if phones:
+            for value in phones:
                 first = first_phone.setdefault(value, rownum)
                 if first != rownum:
                     earlier.setdefault("phone", first)
@@ -728,6 +728,7 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
     after_today = datetime.combine(as_of, time(0)) + timedelta(days=1)
     vocab_value, norm = run.vocab_value, run.norm
     channel_words, stage_words = run.words["channel"], run.words["stage"]
+    known_owners = roster.seen if roster is not None else {}
     ignored = run.t("effect.ignored_suffix")
     ignored_word = run.t("effect.ignored")
     out: list[FollowUp] = []
@@ -748,6 +749,8 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
         if type(date_cell) is datetime and date_cell.tzinfo is None and 1900 <= date_cell.year <= 2100:
             at = date_cell
             has_time = (date_cell.hour or date_cell.minute or date_cell.second or date_cell.microsecond) != 0
+        elif type(date_cell) is date:
+            at, has_time = datetime(date_cell.year, date_cell.month, date_cell.day), False
         else:
             parsed = parse_date(date_cell, zone)
             if isinstance(parsed, ParsedDate):
@@ -827,11 +830,14 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
         if owner is None:
             owner = customer.owner if customer is not None else None
         elif roster is not None:
-            owner = roster.member(owner) or owner
+            member = known_owners.get(owner, _MISS)
+            if member is _MISS:
+                member = roster.member(owner)
+            owner = member or owner  # type: ignore[assignment]
 
         channel: str | None = None
         channel_cell = row[i_channel] if i_channel < n else None
-        if channel_cell is not None:
+        if channel_cell is not None and channel_cell != "":  # readers give "" or None for empty cells
             value = channel_words.get(channel_cell, _MISS) if type(channel_cell) is str else _MISS
             if value is _MISS:
                 value = vocab_value("channel", channel_cell)
@@ -844,7 +850,7 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
 
         stage: str | None = None
         stage_cell = row[i_stage] if i_stage < n else None
-        if stage_cell is not None:
+        if stage_cell is not None and stage_cell != "":
             value = stage_words.get(stage_cell, _MISS) if type(stage_cell) is str else _MISS
             if value is _MISS:
                 value = vocab_value("stage", stage_cell)
@@ -857,7 +863,7 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
 
         next_date: date | None = None
         next_cell = row[i_next] if i_next < n else None
-        if next_cell is not None:
+        if next_cell is not None and next_cell != "":
             if type(next_cell) is date:
                 next_date = next_cell
             else:
