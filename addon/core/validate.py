@@ -288,7 +288,6 @@ class _Run:
         self.words: dict[str, dict[str, str | _Marker | None]] = {kind: {} for kind in VOCAB}  # text cells, no tuple key
         self.hint_cache: dict[tuple[str, str], str] = {}
         self.norm_cache: dict[str, str] = {}
-        self.tab_names: dict[str, str] = {}
 
     # --- messages ---
     def t(self, key: str, **params: object) -> str:
