@@ -46,8 +46,6 @@ from addon.backends.xlsx_xml import (
     NS_MAIN,
     NS_MAIN_STRICT,
     attrs,
-    cell_xml,
-    col_letters,
     element_re,
     from_text,
     masked,
@@ -55,10 +53,9 @@ from addon.backends.xlsx_xml import (
     set_attr,
     start_tag_re,
     to_text,
-    value_kind,
 )
 from addon.backends.xlsx_zip import ZipFormatError, ZipSource, ZipWriter
-from addon.model import OutCell, StyledCell, TabSpec, WriteSet
+from addon.model import TabSpec, WriteSet
 
 __all__ = ["WorkbookLocked", "WorkbookUnreadable", "WriteFailed", "WriteReport", "update_workbook"]
 
@@ -209,8 +206,7 @@ def _plan(source: ZipSource, writes: WriteSet, add_only: bool, report: WriteRepo
             raise ValueError(f"{source.path.name} has no tab {patch.tab!r} (tabs: {', '.join(s.name for s in old_sheets)})")
         if sheet.kind != "worksheet" or not sheet.part or not pkg.exists(sheet.part):
             raise ValueError(f"tab {sheet.name!r} of {source.path.name} is not a worksheet")
-        renderer = _cell_renderer(styles, wb.date1904)
-        result = SheetPatcher(pkg.read(sheet.part), patch, renderer, add_only=add_only).run()
+        result = SheetPatcher(pkg.read(sheet.part), patch, styles, wb.date1904, add_only=add_only).run()
         pkg.write(sheet.part, result.xml)
         report.cells_written += result.cells_written
         report.notes.extend(result.notes)
@@ -347,23 +343,6 @@ def _sibling_folder(sheet_part: str, name: str) -> str:
     folder = _folder(sheet_part)
     parent = _folder(folder.rstrip("/")) if folder else ""
     return f"{parent}{name}/"
-
-
-def _cell_renderer(styles: StyleBook, date1904: bool):  # noqa: ANN202 - a closure over the style book
-    cache: dict[tuple[str | None, str], int] = {}
-
-    def render(prefix: bytes, row: int, col: int, cell: OutCell, xf: int | None) -> bytes:
-        value, style = (cell.value, cell.style) if isinstance(cell, StyledCell) else (cell, None)
-        kind = value_kind(value)
-        if xf is None or style is not None or kind:
-            key = (style, kind)
-            found = cache.get(key)
-            if found is None:
-                found = cache[key] = styles.xf(style, kind)
-            xf = found
-        return cell_xml(f"{col_letters(col)}{row}", value, xf, date1904, prefix.decode()).encode("utf-8")
-
-    return render
 
 
 def _rename_table_columns(pkg: Package, sheet_part: str, header_row: int, headers: dict[int, str]) -> None:

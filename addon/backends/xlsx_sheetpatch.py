@@ -12,9 +12,11 @@ between user columns) goes through a slower per-cell path that is still exact.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from addon.backends.xlsx_cells import CellRenderer
+from addon.backends.xlsx_styles import StyleBook
 from addon.backends.xlsx_xml import (
     attrs_b,
     col_letters,
@@ -24,7 +26,7 @@ from addon.backends.xlsx_xml import (
     parse_range,
     range_ref,
 )
-from addon.model import ColumnsPatch
+from addon.model import ColumnsPatch, OutCell
 
 # A rendered cell: (1-based column, XML bytes).
 Rendered = tuple[int, bytes]
@@ -52,6 +54,8 @@ _SPANS = re.compile(rb"""(\sspans\s*=\s*["'])([0-9]+):([0-9]+)(["'])""")
 _F_TAG = re.compile(rb"<(?:[\w.-]+:)?f\b[^>]*>")
 _F_ELEMENT = re.compile(rb"<((?:[\w.-]+:)?)f\b[^>]*?(?:/>|>(.*?)</\1f>)", re.S)
 _WS = re.compile(rb"\s*")
+_LETTERS = re.compile(rb"[A-Za-z]+")
+_COL_NUMBERS: dict[bytes, int] = {}
 
 
 def _is_blank(data: bytes) -> bool:
@@ -59,20 +63,13 @@ def _is_blank(data: bytes) -> bool:
 
 
 class SheetPatcher:
-    """One pass over a worksheet part. `render(row, col, value_index)` is supplied by the caller."""
+    """One pass over a worksheet part, writing the owned columns of a ColumnsPatch."""
 
-    def __init__(
-        self,
-        xml: bytes,
-        patch: ColumnsPatch,
-        render: Callable[[bytes, int, int, object, int | None], bytes],
-        *,
-        add_only: bool = False,
-        translate: Callable[[str, str, str], str] | None = None,
-    ) -> None:
+    def __init__(self, xml: bytes, patch: ColumnsPatch, styles: StyleBook, date1904: bool, *, add_only: bool = False) -> None:
         self.xml = xml
         self.patch = patch
-        self.render = render
+        self.styles = styles
+        self.date1904 = date1904
         self.add_only = add_only
         self.owned = set(patch.columns)
         if len(self.owned) != len(patch.columns):
@@ -81,19 +78,26 @@ class SheetPatcher:
             raise PatchError(f"owned columns must be between 1 and 16384: {patch.columns}")
         if len(patch.headers) != len(patch.columns):
             raise PatchError(f"{len(patch.headers)} headers for {len(patch.columns)} owned columns")
-        self.min_owned = min(self.owned) if self.owned else 16385
         if patch.header_row < 1:
             raise PatchError(f"header row must be 1 or more, not {patch.header_row}")
         early = sorted(r for r in patch.cells if r <= patch.header_row)
         if early:
             raise PatchError(f"rows {early[:5]} are not below the header row {patch.header_row}")
-        if translate is None:
-            from openpyxl.formula.translate import Translator
+        bad = [r for r, values in patch.cells.items() if len(values) != len(patch.columns)]
+        if bad:
+            raise PatchError(f"row {bad[0]}: {len(patch.cells[bad[0]])} values for {len(patch.columns)} owned columns")
+        self.min_owned = min(self.owned) if self.owned else 16385
+        self.order = sorted(range(len(patch.columns)), key=lambda i: patch.columns[i])
+        self.sorted_cols = [patch.columns[i] for i in self.order]
+        self.in_order = self.order == list(range(len(self.order)))
+        self.header_style: int | None = None
 
-            def translate(formula: str, origin: str, dest: str) -> str:
-                return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
+    @staticmethod
+    def translate(formula: str, origin: str, dest: str) -> str:
+        """A shared formula's text as seen from another cell (openpyxl's tokenizer-based translator)."""
+        from openpyxl.formula.translate import Translator
 
-        self.translate = translate
+        return Translator("=" + formula, origin=origin).translate_formula(dest)[1:]
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -104,21 +108,38 @@ class SheetPatcher:
         close = data.index(self.cell_close, gt)
         return close + len(self.cell_close)
 
-    def _new_cells(self, row: int, existing_header: dict[int, bytes] | None = None) -> list[Rendered]:
-        """Rendered owned cells for a sheet row, sorted by column."""
+    def _values(self, row: int) -> Sequence[OutCell] | None:
+        """The owned values of a sheet row in column order (None when the row gets nothing)."""
         p = self.patch
         if row == p.header_row:
-            style = self.header_style
-            out = [(col, self.render(self.prefix, row, col, text, style)) for col, text in zip(p.columns, p.headers, strict=True)]
+            values: list[OutCell] = list(p.headers)
         else:
-            values = p.cells.get(row)
-            if values is None:
-                return []
-            if len(values) != len(p.columns):
-                raise PatchError(f"row {row}: {len(values)} values for {len(p.columns)} owned columns")
-            out = [(col, self.render(self.prefix, row, col, value, None)) for col, value in zip(p.columns, values, strict=True)]
-        out = [item for item in out if item[1]]
-        out.sort(key=lambda item: item[0])
+            found = p.cells.get(row)
+            if found is None:
+                return None
+            values = found
+        return values if self.in_order else [values[i] for i in self.order]
+
+    def _render(self, row: int) -> tuple[bytes, int, int]:
+        """All owned cells of a row as one chunk: (xml, first column, last column)."""
+        values = self._values(row)
+        if values is None:
+            return b"", 0, 0
+        header_xf = self.header_style if row == self.patch.header_row else None
+        text, first, last = self.renderer.row(row, self.sorted_cols, values, header_xf)
+        return text.encode("utf-8"), first, last
+
+    def _new_cells(self, row: int) -> list[Rendered]:
+        """Owned cells of a row one by one, for the exact path."""
+        values = self._values(row)
+        if values is None:
+            return []
+        header_xf = self.header_style if row == self.patch.header_row else None
+        out = []
+        for col, value in zip(self.sorted_cols, values, strict=True):
+            text = self.renderer.row(row, [col], [value], header_xf)[0]
+            if text:
+                out.append((col, text.encode("utf-8")))
         return out
 
     # --- main ------------------------------------------------------------------------------
@@ -130,12 +151,12 @@ class SheetPatcher:
         if match is None:
             raise PatchError("the worksheet has no <sheetData>")
         self.prefix = prefix = match.group(1)
+        self.renderer = CellRenderer(self.styles, self.date1904, prefix.decode())
         self.cell_close = b"</" + prefix + b"c>"
         row_open = b"<" + prefix + b"row"
         open_end = match.end()
         if match.group(0).endswith(b"/>"):
-            data_start = data_end = open_end
-            tail_start = open_end
+            data_start = data_end = tail_start = open_end
             open_tag = match.group(0)[:-2].rstrip() + b">"
             closing = b"</" + prefix + b"sheetData>"
         else:
@@ -146,45 +167,44 @@ class SheetPatcher:
             tail_start = data_end
             open_tag = match.group(0)
             closing = b""
+        self.any_cell_re = re.compile(rb"<" + re.escape(prefix) + rb"c(?=[\s/>])")
+        cell_start = self.cell_start = b"<" + prefix + b'c r="'
+        # the fast path needs every cell to begin exactly `<c r="`, no CDATA/comments and no array formulas
         self.irregular = (
             scan is not xml
-            or re.compile(rb"<" + re.escape(prefix) + rb"c(?:/?>|\s+(?!r\s*=)[\w.:-]+\s*=)").search(xml, data_start, data_end) is not None
+            or re.compile(rb"<" + re.escape(prefix) + rb'c(?=[\s/>])(?! r=")').search(xml, data_start, data_end) is not None
             or xml.find(b't="array"', data_start, data_end) >= 0
             or xml.find(b"t='array'", data_start, data_end) >= 0
         )
         owned_letters = b"|".join(sorted((col_letters(c).encode() for c in self.owned), key=len, reverse=True))
-        self.owned_re = re.compile(rb"<" + re.escape(prefix) + rb"c\s+r\s*=\s*[\"'](?:" + owned_letters + rb")[0-9]")
-        self.cell_start = b"<" + prefix + b"c r=\""
-        self.any_cell_re = re.compile(rb"<" + re.escape(prefix) + rb"c(?=[\s/>])")
-        self.header_style: int | None = None
+        owned_re = self.owned_re = re.compile(re.escape(cell_start) + rb"(?:" + owned_letters + rb")[0-9]")
+        formula_open = b"<" + prefix + b"f"
         self.shared: dict[bytes, tuple[str, str]] = {}  # si -> (formula, master ref) of removed masters
-        result = PatchResult(xml=b"")
-        self.result = result
-        bounds = [10**9, 10**9, 0, 0]  # min row, min col, max row, max col
-        self.bounds = bounds
+        result = self.result = PatchResult(xml=b"")
+        self.bounds = bounds = [10**9, 10**9, 0, 0]  # min row, min col, max row, max col
+        header_row = self.patch.header_row
+        add_only = self.add_only
 
-        pending = sorted(r for r in self.patch.cells if r > self.patch.header_row)
-        if self.patch.header_row not in self.patch.cells:
-            pending.insert(0, self.patch.header_row)
-        else:
-            pending = sorted(set(pending) | {self.patch.header_row})
-        pending_i = 0
+        pending = sorted(set(self.patch.cells) | {header_row})
+        pending_i, n_pending = 0, len(pending)
         out: list[bytes] = [b"", open_tag]
         copied = data_start
         pos = data_start
         row_no = 0
         close_row = b"</" + prefix + b"row"
+        row_close = close_row + b">"
+        spans_cache: dict[bytes, bytes] = {}
         while True:
             start = scan.find(row_open, pos, data_end)
             if start < 0:
                 break
-            after = scan[start + len(row_open) : start + len(row_open) + 1]
-            if after not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+            after = scan[start + len(row_open)]
+            if after not in (0x20, 0x3E, 0x2F, 0x09, 0x0A, 0x0D):  # ' ', '>', '/', whitespace
                 pos = start + 1
                 continue
             tag_end = scan.index(b">", start)
             tag = xml[start : tag_end + 1]
-            if tag.endswith(b"/>"):
+            if tag[-2] == 0x2F:  # self-closing row
                 body_start = body_end = row_end = tag_end + 1
             else:
                 body_start = tag_end + 1
@@ -193,21 +213,78 @@ class SheetPatcher:
             number = _ROW_R.search(tag)
             row_no = int(number.group(1)) if number else row_no + 1
             pos = row_end
-            # rows the patch creates that come before this one
             new_rows: list[bytes] = []
-            while pending_i < len(pending) and pending[pending_i] < row_no:
+            while pending_i < n_pending and pending[pending_i] < row_no:
                 created = self._created_row(pending[pending_i])
                 if created:
                     new_rows.append(created)
                 pending_i += 1
-            is_pending = pending_i < len(pending) and pending[pending_i] == row_no
+            is_pending = pending_i < n_pending and pending[pending_i] == row_no
             if is_pending:
                 pending_i += 1
-            replacement = None
-            if row_no >= self.patch.header_row:
-                replacement = self._patch_row(xml, tag, row_no, body_start, body_end, number is None, is_pending)
-            else:
+            replacement: bytes | None = None
+            if row_no < header_row:
                 self._note_bounds_plain(xml, row_no, body_start, body_end)
+            else:
+                if row_no == header_row and self.header_style is None:
+                    self.header_style = self._left_header_style(xml, body_start, body_end)
+                general = self.irregular or number is None or add_only
+                if not general:
+                    first_owned = owned_re.search(xml, body_start, body_end)
+                    cut = body_end
+                    n_owned = 0
+                    if first_owned is not None:
+                        cut = first_owned.start()
+                        n_owned = len(owned_re.findall(xml, cut, body_end))
+                        if (
+                            n_owned != xml.count(cell_start, cut, body_end)
+                            or xml.find(formula_open, cut, body_end) >= 0
+                            or xml.find(b"extLst", cut, body_end) >= 0
+                        ):
+                            general = True  # owned cells between user cells, formulas, or row extensions
+                    elif self.shared and xml.find(b"si=", body_start, body_end) >= 0:
+                        general = True
+                if general:
+                    replacement = self._patch_row_general(xml, tag, row_no, body_start, body_end, number is None)
+                else:
+                    new, new_first, new_last = self._render(row_no) if is_pending else (b"", 0, 0)
+                    last = xml.rfind(cell_start, body_start, cut)
+                    last_col = self._col_at(xml, last) if last >= 0 else 0
+                    if new and last_col >= new_first:
+                        replacement = self._patch_row_general(xml, tag, row_no, body_start, body_end, False)
+                    else:
+                        if first_owned is None:
+                            keep_end = self._cell_end(xml, last) if last >= 0 else body_start
+                            if new and not _is_blank(xml[keep_end:body_end]):
+                                replacement = self._patch_row_general(xml, tag, row_no, body_start, body_end, False)
+                                keep_end = -1
+                        else:
+                            keep_end = cut
+                        if keep_end >= 0 and replacement is None:
+                            first_col = self._col_at(xml, xml.find(cell_start, body_start, keep_end)) if last >= 0 and bounds[1] > 1 else (1 if last >= 0 else 0)
+                            lo = first_col or new_first
+                            hi = new_last or last_col
+                            if lo:
+                                if row_no < bounds[0]:
+                                    bounds[0] = row_no
+                                if row_no > bounds[2]:
+                                    bounds[2] = row_no
+                                if lo < bounds[1]:
+                                    bounds[1] = lo
+                                if hi > bounds[3]:
+                                    bounds[3] = hi
+                            if new or n_owned:
+                                result.rows_changed += 1
+                                result.cells_removed += n_owned
+                                result.cells_written += new.count(cell_start)
+                                if tag[-2] == 0x2F:
+                                    tag = tag[:-2].rstrip() + b">"
+                                if new and b"spans" in tag:
+                                    tag = self._widen_spans(tag, new_first, new_last, spans_cache)
+                                trail = body_end
+                                while trail > keep_end and xml[trail - 1] in b" \t\r\n":
+                                    trail -= 1
+                                replacement = tag + xml[body_start:keep_end] + new + xml[trail:body_end] + row_close
             if new_rows or replacement is not None:
                 out.append(xml[copied:start])
                 out.extend(new_rows)
@@ -216,7 +293,6 @@ class SheetPatcher:
                     copied = row_end
                 else:
                     copied = start
-        # rows the patch creates after the last existing row
         tail_rows = [self._created_row(r) for r in pending[pending_i:]]
         out.append(xml[copied:data_end] if data_end > copied else b"")
         out.extend(r for r in tail_rows if r)
@@ -224,7 +300,7 @@ class SheetPatcher:
         out.append(xml[tail_start:])
         head = xml[: match.start()]
         widths = {c: w for c, w in zip(self.patch.columns, self.patch.widths, strict=False) if w}
-        if widths and not self.add_only:
+        if widths and not add_only:
             head = widths_cols(head, prefix, widths)
         if bounds[2]:
             result.dimension = (bounds[0], bounds[1], bounds[2], bounds[3])
@@ -232,6 +308,24 @@ class SheetPatcher:
         out[0] = head
         result.xml = b"".join(out)
         return result
+
+    def _widen_spans(self, tag: bytes, first: int, last: int, cache: dict[bytes, bytes]) -> bytes:
+        """Row `spans` (an optimisation hint) widened to cover the owned cells."""
+        i = tag.find(b'spans="')
+        j = tag.find(b'"', i + 7) if i >= 0 else -1
+        if j < 0:
+            return tag
+        old = tag[i + 7 : j]
+        key = b"%b|%d:%d" % (old, first, last)
+        new = cache.get(key)
+        if new is None:
+            lo, _, hi = old.partition(b":")
+            try:
+                new = b"%d:%d" % (min(int(lo), first), max(int(hi or lo), last))
+            except ValueError:
+                new = old
+            cache[key] = new
+        return tag if new == old else tag[: i + 7] + new + tag[j:]
 
     # --- rows ------------------------------------------------------------------------------
 
@@ -267,62 +361,14 @@ class SheetPatcher:
         return cells
 
     def _created_row(self, row: int) -> bytes:
-        cells = self._new_cells(row)
-        if not cells:
+        new, first, last = self._render(row)
+        if not new:
             return b""
         self.result.rows_added += 1
-        self.result.cells_written += len(cells)
-        self._bound(row, cells[0][0], cells[-1][0])
+        self.result.cells_written += new.count(self.cell_start)
+        self._bound(row, first, last)
         p = self.prefix
-        return b'<' + p + b'row r="' + str(row).encode() + b'">' + b"".join(c for _, c in cells) + b"</" + p + b"row>"
-
-    def _patch_row(self, xml: bytes, tag: bytes, row: int, body_start: int, body_end: int, implicit_row: bool, is_pending: bool) -> bytes | None:
-        if row == self.patch.header_row and self.header_style is None:
-            self.header_style = self._left_header_style(xml, body_start, body_end)
-        if self.irregular or implicit_row:
-            return self._patch_row_general(xml, tag, row, body_start, body_end, implicit_row)
-        owned = list(self.owned_re.finditer(xml, body_start, body_end))
-        if self.shared and xml.find(b"si=", body_start, body_end) >= 0:
-            return self._patch_row_general(xml, tag, row, body_start, body_end, implicit_row)
-        new_cells = self._new_cells(row) if (is_pending or row == self.patch.header_row) else []
-        if not owned and not new_cells:
-            first = xml.find(self.cell_start, body_start, body_end)
-            if first >= 0:
-                last = xml.rfind(self.cell_start, body_start, body_end)
-                self._bound(row, self._col_at(xml, first), self._col_at(xml, last))
-            return None
-        if self.add_only or any(xml.find(b"<" + self.prefix + b"f", m.start(), self._cell_end(xml, m.start())) >= 0 for m in owned):
-            return self._patch_row_general(xml, tag, row, body_start, body_end, implicit_row)
-        # cut the owned cells out
-        kept: list[bytes] = []
-        cursor = body_start
-        for m in owned:
-            kept.append(xml[cursor : m.start()])
-            cursor = self._cell_end(xml, m.start())
-        kept.append(xml[cursor:body_end])
-        body = b"".join(kept)
-        last = body.rfind(self.cell_start)
-        if last >= 0:
-            last_col = self._col_at(body, last)
-            if new_cells and new_cells[0][0] < last_col:
-                return self._patch_row_general(xml, tag, row, body_start, body_end, implicit_row)
-            insert_at = self._cell_end(body, last)
-            if not _is_blank(body[insert_at:]) and new_cells:
-                return self._patch_row_general(xml, tag, row, body_start, body_end, implicit_row)
-            first_col = self._col_at(body, body.find(self.cell_start))
-        else:
-            last_col = first_col = 0
-            insert_at = len(body) - len(body.lstrip())
-            if not _is_blank(body[insert_at:]) and new_cells:
-                return self._patch_row_general(xml, tag, row, body_start, body_end, implicit_row)
-        self.result.rows_changed += 1
-        self.result.cells_removed += len(owned)
-        self.result.cells_written += len(new_cells)
-        new_bytes = b"".join(c for _, c in new_cells)
-        cols = [c for c in (first_col, last_col) if c] + [c for c, _ in new_cells[:1]] + [c for c, _ in new_cells[-1:]]
-        if cols:
-            self._bound(row, min(cols), max(cols))
-        return self._row_tag(tag, new_cells) + body[:insert_at] + new_bytes + body[insert_at:] + self._row_close(tag)
+        return b"<" + p + b'row r="' + str(row).encode() + b'">' + new + b"</" + p + b"row>"
 
     def _row_close(self, tag: bytes) -> bytes:
         return b"</" + self.prefix + b"row>"
@@ -334,21 +380,17 @@ class SheetPatcher:
         if row is not None:
             tag = tag[: len(self.prefix) + 4] + b' r="' + str(row).encode() + b'"' + tag[len(self.prefix) + 4 :]
         if new_cells and b"spans" in tag:
-            m = _SPANS.search(tag)
-            if m:
-                lo, hi = int(m.group(2)), int(m.group(3))
-                nlo, nhi = min(lo, new_cells[0][0]), max(hi, new_cells[-1][0])
-                if (nlo, nhi) != (lo, hi):
-                    tag = tag[: m.start()] + m.group(1) + f"{nlo}:{nhi}".encode() + m.group(4) + tag[m.end() :]
+            tag = self._widen_spans(tag, new_cells[0][0], new_cells[-1][0], {})
         return tag
 
     def _col_at(self, data: bytes, start: int) -> int:
         """Column of the cell whose tag starts at `start` (tag begins `<c r="`)."""
-        i = start + len(self.cell_start)
-        j = i
-        while 65 <= data[j] <= 90 or 97 <= data[j] <= 122:
-            j += 1
-        return col_number(data[i:j])
+        letters = _LETTERS.match(data, start + len(self.cell_start))
+        key = letters.group(0) if letters else b""
+        col = _COL_NUMBERS.get(key)
+        if col is None:
+            col = _COL_NUMBERS[key] = col_number(key) if key else 0
+        return col
 
     def _left_header_style(self, xml: bytes, body_start: int, body_end: int) -> int | None:
         """Style of the nearest user header cell left of the first owned column, so ours look alike."""
@@ -462,6 +504,7 @@ class SheetPatcher:
             return cell
         formula, origin = self.shared[si]
         text = self.translate(formula, origin, f"{col_letters(col)}{row}")
+        self.result.notes.append(f"{col_letters(col)}{row}: shared formula rewritten in full (its first cell was in an owned column)")
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
         p = m.group(1)
         return cell[: m.start()] + b"<" + p + b"f>" + escaped + b"</" + p + b"f>" + cell[m.end() :]

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 
 import xlsxwriter
 
+from addon.backends.xlsx_cells import CellRenderer
 from addon.backends.xlsx_styles import StyleBook
 from addon.backends.xlsx_xml import (
     NS_MAIN,
@@ -26,7 +27,6 @@ from addon.backends.xlsx_xml import (
     escape_attr,
     escape_text,
     number_text,
-    value_kind,
 )
 from addon.model import Cell, ChartSpec, OutCell, StyledCell, TabSpec
 
@@ -80,25 +80,16 @@ def render_tab(spec: TabSpec, styles: StyleBook, date1904: bool, *, main_ns: str
     check_sheet_name(spec.name)
     rows: list[str] = []
     max_col = 0
-    cache: dict[tuple[str | None, str], int] = {}
+    renderer = CellRenderer(styles, date1904)
+    width = max((len(r) for r in spec.rows), default=0)
+    all_cols = list(range(1, width + 1))
+    col_styles = [spec.column_styles.get(c) for c in range(width)] if spec.column_styles else None
     for r, row in enumerate(spec.rows, start=1):
-        cells = []
-        for c, cell in enumerate(row, start=1):
-            value, style = _split(cell)
-            if value is None and style is None:
-                continue
-            kind = value_kind(value)
-            key = (style, kind)
-            xf = cache.get(key)
-            if xf is None:
-                xf = cache[key] = styles.xf(style, kind)
-            text = cell_xml(f"{col_letters(c)}{r}", value, xf, date1904)
-            if text:
-                cells.append(text)
-                if c > max_col:
-                    max_col = c
+        cells, _, last = renderer.row(r, all_cols[: len(row)], row, None, col_styles[: len(row)] if col_styles else None)
         if cells:
-            rows.append(f'<row r="{r}">{"".join(cells)}</row>')
+            rows.append(f'<row r="{r}">{cells}</row>')
+            if last > max_col:
+                max_col = last
 
     # dropdown lists; lists too long for Excel's inline form go in a hidden column on the right
     validations: list[str] = []
@@ -106,8 +97,10 @@ def render_tab(spec: TabSpec, styles: StyleBook, date1904: bool, *, main_ns: str
     extra_cells: dict[int, list[str]] = {}
     list_col = max(max_col, max((v.col + 1 for v in spec.validations), default=0)) + 2
     for v in spec.validations:
-        sqref = f"{col_letters(v.col + 1)}{v.first_row + 1}:{col_letters(v.col + 1)}{v.last_row + 1}"
-        formula = _list_formula(v.options)
+        sqref = f"{col_letters(v.col + 1)}{v.first_row + 1}:{col_letters(v.col + 1)}{max(v.first_row, v.last_row) + 1}"
+        formula = v.source_range.removeprefix("=") if v.source_range else _list_formula(v.options)
+        if formula is None and not v.options:
+            continue
         if formula is None:
             letters = col_letters(list_col)
             for i, option in enumerate(v.options, start=1):
@@ -116,7 +109,7 @@ def render_tab(spec: TabSpec, styles: StyleBook, date1904: bool, *, main_ns: str
             hidden_cols[list_col] = 0
             list_col += 1
         validations.append(
-            f'<dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1" sqref="{sqref}">'
+            f'<dataValidation type="list" errorStyle="warning" allowBlank="1" showInputMessage="1" showErrorMessage="1" sqref="{sqref}">'
             f"<formula1>{escape_text(formula)}</formula1></dataValidation>"
         )
     if extra_cells:
@@ -132,12 +125,7 @@ def render_tab(spec: TabSpec, styles: StyleBook, date1904: bool, *, main_ns: str
             f'<sheetView workbookViewId="0"><pane ySplit="{spec.freeze_rows}" topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
             f'<selection pane="bottomLeft" activeCell="{top}" sqref="{top}"/></sheetView>'
         )
-    cols = [(c + 1, w, False) for c, w in sorted(spec.widths.items()) if w and w > 0] + [(c, 0.0, True) for c in sorted(hidden_cols)]
-    cols.sort()
-    cols_xml = "".join(
-        f'<col min="{c}" max="{c}" width="{number_text(round(w, 4)) if w else 9}"{" customWidth=" + chr(34) + "1" + chr(34) if w else ""}{" hidden=" + chr(34) + "1" + chr(34) if hidden else ""}/>'
-        for c, w, hidden in cols
-    )
+    cols_xml = _cols_xml(spec, styles, hidden_cols)
     parts = [
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         f'<worksheet xmlns="{main_ns}" xmlns:r="{rel_ns}">',
@@ -158,6 +146,22 @@ def render_tab(spec: TabSpec, styles: StyleBook, date1904: bool, *, main_ns: str
     parts.append("</worksheet>")
     rendered.sheet_xml = "".join(parts).encode("utf-8")
     return rendered
+
+
+def _cols_xml(spec: TabSpec, styles: StyleBook, hidden: dict[int, float]) -> str:
+    """<col> elements: widths, whole-column formats (column_styles) and hidden list columns."""
+    out = []
+    for c in sorted(set(spec.widths) | set(spec.column_styles) | {h - 1 for h in hidden}):
+        width = spec.widths.get(c)
+        style = spec.column_styles.get(c)
+        attrs = f'min="{c + 1}" max="{c + 1}"'
+        attrs += f' width="{number_text(round(width, 4))}" customWidth="1"' if width and width > 0 else ' width="9.140625"'
+        if style:
+            attrs += f' style="{styles.xf(style, "")}"'
+        if c + 1 in hidden:
+            attrs += ' hidden="1"'
+        out.append(f"<col {attrs}/>")
+    return "".join(out)
 
 
 def _merge_extra(rows: list[str], extra: dict[int, list[str]]) -> list[str]:

@@ -148,6 +148,9 @@ def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, probl
             rows = _rows(book, name)
             for r, row in enumerate(spec.rows):
                 got_row = rows[r] if r < len(rows) else []
+                plain = ["" if v is None else v.value if type(v) is StyledCell else v for v in row]
+                if got_row[: len(plain)] == plain:
+                    continue
                 for c, cell in enumerate(row):
                     want = expected(cell, plan.date1904)
                     got = normal(got_row[c]) if c < len(got_row) else ""
@@ -160,21 +163,22 @@ def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, probl
 
 
 def _compare_patched(old: list[list[object]], new: list[list[object]], plan: Plan, writes: WriteSet, problems: list[str]) -> None:
+    """Cells outside the owned columns equal the original's; owned cells read back as written."""
     patch = writes.columns
     assert patch is not None
-    owned0 = sorted(c - 1 for c in patch.columns)
-    width = max([len(r) for r in old[:1] + new[:1]] + [max(owned0) + 1 if owned0 else 0])
-    width = max(width, max((len(r) for r in old), default=0), max((len(r) for r in new), default=0))
+    tab = plan.patched_tab
+    owned0 = [c - 1 for c in patch.columns]
+    width = max(max(owned0) + 1, max((len(r) for r in old), default=0), max((len(r) for r in new), default=0))
     segments, start = [], 0
-    for c in owned0:
+    for c in sorted(owned0):
         if c > start:
             segments.append((start, c))
         start = c + 1
     if start < width:
         segments.append((start, width))
     pad = [""] * width
-    headers = dict(zip(patch.columns, patch.headers, strict=True))
-    add_only = plan.add_only
+    header = list(patch.headers)
+    blank = [""] * len(owned0)
     for r in range(max(len(old), len(new))):
         a = old[r] if r < len(old) else pad
         b = new[r] if r < len(new) else pad
@@ -185,23 +189,29 @@ def _compare_patched(old: list[list[object]], new: list[list[object]], plan: Pla
         sheet_row = r + 1
         if sheet_row < patch.header_row:
             if a != b:
-                problems.append(f"{plan.patched_tab} row {sheet_row} changed")
+                col = next(i for i in range(width) if a[i] != b[i])
+                problems.append(f"{tab}!{col_letters(col + 1)}{sheet_row} changed from {a[col]!r} to {b[col]!r}")
         else:
             for s, e in segments:
                 if a[s:e] != b[s:e]:
                     col = next(i for i in range(s, e) if a[i] != b[i])
-                    problems.append(f"{plan.patched_tab}!{col_letters(col + 1)}{sheet_row} changed from {a[col]!r} to {b[col]!r}")
+                    problems.append(f"{tab}!{col_letters(col + 1)}{sheet_row} changed from {a[col]!r} to {b[col]!r}")
                     break
-            values = patch.cells.get(sheet_row)
-            for i, col in enumerate(patch.columns):
-                if sheet_row == patch.header_row:
-                    want: object = headers[col]
-                else:
-                    want = expected(values[i], plan.date1904) if values is not None else ""
-                if add_only and a[col - 1] != "":
-                    want = a[col - 1]
-                got = normal(b[col - 1])
-                if not _same(got, want if not isinstance(want, (datetime, date, time, timedelta)) else normal(want)):
-                    problems.append(f"{plan.patched_tab}!{col_letters(col)}{sheet_row} reads {got!r}, wrote {want!r}")
+            if sheet_row == patch.header_row:
+                want: list[object] = list(header)
+            else:
+                values = patch.cells.get(sheet_row)
+                want = blank if values is None else ["" if v is None else v.value if type(v) is StyledCell else v for v in values]  # type: ignore[misc]
+                if values is not None and any(v is None for v in want):
+                    want = [("" if v is None else v) for v in want]
+            if plan.add_only:
+                want = [a[c] if a[c] != "" else w for c, w in zip(owned0, want, strict=True)]
+            got = [b[c] for c in owned0]
+            if got != want:  # cheap in the common case; exact normalised comparison only on a mismatch
+                for c, g, w in zip(owned0, got, want, strict=True):
+                    w_norm = w if sheet_row == patch.header_row or (plan.add_only and a[c] != "") else expected(w, plan.date1904)  # type: ignore[arg-type]
+                    if not _same(normal(g), w_norm):
+                        problems.append(f"{tab}!{col_letters(c + 1)}{sheet_row} reads {g!r}, wrote {w!r}")
+                        break
         if len(problems) > _MAX_REPORTED:
             return
