@@ -6,7 +6,6 @@ after won [3d, 7d, 30d] then 30d, due soon 2d, escalate after 7d, pool after 30d
 
 from __future__ import annotations
 
-import time as clock
 import warnings
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -491,7 +490,8 @@ def test_unknown_rule_code_shows_itself() -> None:
 
 
 @pytest.mark.filterwarnings("ignore::addon.core.calendar.HolidayDataWarning")  # due dates reach 2027
-def test_fifty_thousand_customers_quickly() -> None:
+def test_fifty_thousand_customers_all_evaluated() -> None:
+    """Scale correctness only; speed is the benchmark's job (bench/run.py)."""
     customers = [
         cust(f"K{i:05d}", row=i + 2, tier="ABC"[i % 3], stage=("new", "negotiation", "won", "lost")[i % 4],
              created=datetime(2026, 1, 1) + timedelta(hours=i))
@@ -504,8 +504,5 @@ def test_fifty_thousand_customers_quickly() -> None:
         for i in range(500_000)
     ]
     data = Dataset(customers, followups, [], [])
-    began = clock.perf_counter()
     statuses = evaluate(data, config(working_days=True), AS_OF)
-    elapsed = clock.perf_counter() - began
     assert len(statuses) == 50_000 and sum(s.followups for s in statuses) == 500_000
-    assert elapsed < 6.0, f"{elapsed:.2f}s"  # ~1-2 s on the 2-core CI box; generous for noisy neighbours

@@ -136,7 +136,9 @@ def _clean_stale_temps(path: Path) -> None:
 
 def describe_os_error(error: OSError) -> str:
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full"
+        return "no room left on the disk (disk full or quota reached); free some space and run again"
+    if error.errno == errno.EFBIG:
+        return "no room for a file this large (the system's file-size limit was reached)"
     if error.errno in (errno.EACCES, errno.EPERM):
         return f"permission denied ({error.filename or 'the folder'})"
     if error.errno == errno.EROFS:
