@@ -246,7 +246,7 @@ def test_deterministic_for_seed_and_as_of() -> None:
 
 
 def test_validates_sizes() -> None:
-    assert len(demo_dataset(AS_OF).customers) > 0
+    assert set(demo_dataset(AS_OF).broken) == set(BROKEN_KINDS)
     with pytest.raises(ValueError, match="customers"):
         demo_tabs(AS_OF, customers=10)
     with pytest.raises(ValueError, match="reps"):
