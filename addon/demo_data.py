@@ -569,6 +569,7 @@ def _generate(as_of: date, lang: str, seed: int, customers: int, followups: int,
     width = max(4, len(str(customers)))
     names = _company_names(rng, customers)
     phones = _Phones(rng)
+    emails: set[str] = set()
     for number, index in enumerate(order, start=1):
         c = plans[index]
         c.id = f"C{number:0{width}d}"
@@ -605,7 +606,7 @@ def _generate(as_of: date, lang: str, seed: int, customers: int, followups: int,
     body: list[tuple[str | None, _Customer | None, list[OutCell]]] = []
     for index in order:
         c = plans[index]
-        body.append((None, c, _customer_row(rng, c, i, rep_names, stage_label, tier_label, dates, phones)))
+        body.append((None, c, _customer_row(rng, c, i, rep_names, stage_label, tier_label, dates, phones, emails)))
     for c, kind in ((t_bad_date, "bad_date"), (t_email, "bad_email"), (t_phone, "bad_phone"),
                     (t_stage, "unknown_stage"), (t_owner, "unknown_owner"), (t_formula, "formula_name"),
                     (numeric[0], "numeric_id")):
@@ -630,11 +631,11 @@ def _generate(as_of: date, lang: str, seed: int, customers: int, followups: int,
     twin.id = f"C{n_plain + 1:0{width}d}"
     twin.name = _short_name(t_dup_phone.name)
     twin.phone = t_dup_phone.phone
-    twin_row = _customer_row(rng, twin, i, rep_names, stage_label, tier_label, dates, phones)
+    twin_row = _customer_row(rng, twin, i, rep_names, stage_label, tier_label, dates, phones, emails)
     twin_row[10] = f"+86 {twin.phone[:3]} {twin.phone[3:7]} {twin.phone[7:]}"  # same number, written differently
     source_pos = next(j for j, item in enumerate(body) if item[1] is t_dup_phone)
     body[source_pos][2][10] = twin.phone
-    body.insert(int(len(body) * 0.6), ("duplicate_id", dup, _customer_row(rng, dup, i, rep_names, stage_label, tier_label, dates, phones)))
+    body.insert(int(len(body) * 0.6), ("duplicate_id", dup, _customer_row(rng, dup, i, rep_names, stage_label, tier_label, dates, phones, emails)))
     body.insert(int(len(body) * 0.8), ("duplicate_phone", twin, twin_row))
 
     title = (f"客户列表（演示数据，截至 {d.isoformat()}）", f"Customers (demo data as of {d.isoformat()})")[i]
@@ -753,7 +754,7 @@ def _followup_owner(rng: random.Random, c: _Customer, rep_names: list[str], owne
 
 def _customer_row(
     rng: random.Random, c: _Customer, i: int, rep_names: list[str], stage_label: dict[str, str],
-    tier_label: dict[str, str], dates: _Dates, phones: _Phones,
+    tier_label: dict[str, str], dates: _Dates, phones: _Phones, emails: set[str],
 ) -> list[OutCell]:
     english = c.name.isascii()
     if english:
@@ -767,6 +768,12 @@ def _customer_row(
         local = f"{gp}.{sp}" if title >= 0.3 else sp
     domain = _domain(c.name)
     email = f"{local}@{domain}" if rng.random() < 0.6 else None
+    if email is not None:  # one contact per company: a repeated address would be a (false) probable duplicate
+        n = 1
+        while email in emails:
+            n += 1
+            email = f"{local}{n}@{domain}"
+        emails.add(email)
     roll = rng.random()
     if c.profile == "new_lead" and roll < 0.5:
         stage: str | None = None

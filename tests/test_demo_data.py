@@ -264,6 +264,8 @@ def test_scales_with_constant_memory(tmp_path: Path) -> None:
     book.close()
     assert sum(1 for r in customers[2:] if any(r)) == 3000
     assert sum(1 for r in followups[1:] if any(r)) == 30000
+    emails = [r[11] for r in customers[2:] if len(r) > 11 and r[11]]
+    assert len(emails) > 1000 and len(set(emails)) == len(emails)  # no false duplicates at scale
     assert customers[demo.broken["numeric_id"][1] - 1][0] in {"00123", "00456", "00789"}
     with pytest.raises(FileExistsError):
         write_demo_workbook(path, AS_OF)
