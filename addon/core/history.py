@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date, timedelta
+from operator import attrgetter
 
 from addon.config import Config
 from addon.model import Customer, FollowUp
+
+CHRONOLOGICAL = attrgetter("at", "row")  # sort key: oldest first, ties in sheet order
 
 
 def by_customer(followups: Iterable[FollowUp]) -> dict[str, list[FollowUp]]:
@@ -16,7 +19,7 @@ def by_customer(followups: Iterable[FollowUp]) -> dict[str, list[FollowUp]]:
     for item in followups:
         grouped[item.customer_key].append(item)
     for items in grouped.values():
-        items.sort(key=lambda f: (f.at, f.row))
+        items.sort(key=CHRONOLOGICAL)
     return dict(grouped)
 
 

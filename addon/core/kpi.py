@@ -77,7 +77,7 @@ from statistics import median
 from typing import Any
 
 from addon.config import Config
-from addon.core.history import by_customer, interval, is_open, lost_date, won_date
+from addon.core.history import CHRONOLOGICAL, by_customer, interval, is_open, lost_date, won_date
 from addon.model import CustomerStatus, Dataset
 
 # Scalar figures, in the order of the JSON and the tab's headline table.
@@ -608,11 +608,11 @@ def book_as_of(dataset: Dataset, day: date) -> Dataset:
     """
     kept = [f for f in dataset.followups if f.at.date() <= day]
     stage_then: dict[str, str] = {}
-    for f in sorted(kept, key=lambda f: (f.at, f.row)):
+    for f in sorted(kept, key=CHRONOLOGICAL):
         if f.stage is not None:
             stage_then[f.customer_key] = f.stage
     customers = [
-        replace(c, stage=stage_then.get(c.key, c.stage))
+        c if stage_then.get(c.key, c.stage) == c.stage else replace(c, stage=stage_then[c.key])
         for c in dataset.customers
         if c.created is None or c.created.date() <= day
     ]
