@@ -5,8 +5,12 @@ Everything here is immutable and free of I/O so the core can be tested with lite
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cached_property
+from operator import attrgetter
 from typing import Literal
 
 # A cell as a backend hands it over: what the user sees, typed where the sheet knows the type.
@@ -106,6 +110,25 @@ class Dataset:
 
     def error_count(self) -> int:
         return sum(1 for i in self.issues if i.severity == "error")
+
+    @cached_property
+    def histories(self) -> dict[str, list[FollowUp]]:
+        """Follow-ups per customer key, oldest first: grouped once, shared by cadence, KPIs and
+        reminders (at 500,000 follow-ups grouping costs about a second). Read-only."""
+        return group_by_customer(self.followups)
+
+
+CHRONOLOGICAL = attrgetter("at", "row")  # sort key of a contact history: oldest first, ties in sheet order
+
+
+def group_by_customer(followups: Iterable[FollowUp]) -> dict[str, list[FollowUp]]:
+    """Follow-ups per customer key, oldest first (ties keep sheet order)."""
+    grouped: dict[str, list[FollowUp]] = defaultdict(list)
+    for item in followups:
+        grouped[item.customer_key].append(item)
+    for items in grouped.values():
+        items.sort(key=CHRONOLOGICAL)
+    return dict(grouped)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from addon.config import load_config
-from addon.core.kpi import RATE_KEYS, compute
-from addon.model import Customer, CustomerStatus, Dataset, FollowUp, Member, Rule
+from addon.core.kpi import RATE_KEYS, book_as_of, compute
+from addon.model import Customer, CustomerStatus, Dataset, FollowUp, Member, Rule, group_by_customer
 
 AS_OF = date(2026, 11, 23)
 CONFIG = load_config(None, {"cadence": {"by_stage": {"negotiation": "3d"}}})
@@ -150,3 +150,16 @@ def test_invalid_rows_and_later_followups_change_nothing(book):
     more = Dataset([*dataset.customers, ghost], [*dataset.followups, *extra], dataset.team, [])
     assert compute(more, [*statuses, CustomerStatus("GHOST", 999, "invalid", None, 0, None, 0, Rule("invalid"))],
                    CONFIG, AS_OF).to_json() == base
+
+
+@SETTINGS
+@given(books(), days)
+def test_book_as_of_derives_the_same_histories_as_regrouping(book, day):
+    dataset, _ = book
+    then = book_as_of(dataset, day)
+    assert all(f.at.date() <= day for f in then.followups)
+    assert then.histories == group_by_customer(then.followups)  # the cache derived from the parent's is exact
+    for c in then.customers:  # stage: the last stage recorded up to `day`, else today's
+        recorded = [f.stage for f in sorted(then.followups, key=lambda f: (f.at, f.row)) if f.customer_key == c.key and f.stage]
+        original = next(o for o in dataset.customers if o.key == c.key)
+        assert c.stage == (recorded[-1] if recorded else original.stage)

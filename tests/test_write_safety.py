@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from addon.backends import xlsx_sheetpatch
+from addon.backends.excel import ExcelBackend
 from addon.backends.safe_file import WorkbookLocked, WriteFailed, list_backups
 from addon.backends.xlsx_package import update_workbook
 from tests.helpers.xlsx_big import make_big_workbook, product_like_writes
@@ -181,3 +182,15 @@ def test_a_writer_mistake_is_caught_by_the_check_and_nothing_is_replaced(origina
     assert work.read_bytes() == original.read_bytes()
     assert temp_files(tmp_path) == []
     assert list_backups(work, tmp_path / "bk") == []
+
+
+def test_a_save_between_read_and_write_is_checked_against_the_file_as_it_is_now(original: Path, tmp_path: Path) -> None:
+    """The backend hands the rows it read to the write's check only while the file is unchanged."""
+    work = tmp_path / "book.xlsx"
+    shutil.copy(original, work)
+    backend = ExcelBackend(work, backups=0)
+    backend.read(["客户", "跟进记录"])
+    saved_meanwhile = make_big_workbook(tmp_path / "other.xlsx", CUSTOMERS, 30_000, seed=99)
+    shutil.copy(saved_meanwhile, work)  # a user saved other values after the add-on read the file
+    backend.write(product_like_writes(CUSTOMERS))
+    assert user_values(work) == user_values(saved_meanwhile) != user_values(original)

@@ -43,12 +43,15 @@ class ExcelBackend:
         self.backups = backups
         self.backup_dir = backup_dir
         self._book: python_calamine.CalamineWorkbook | None = None
+        self._read: dict[str, list[list[object]]] = {}  # rows handed out, reused by the write's check
+        self._read_stamp: tuple[int, int, int] | None = None  # the file they were read from
 
     def _open(self) -> python_calamine.CalamineWorkbook:
         if self._book is None:
             check_readable(self.path)
             try:
                 self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+                self._read, self._read_stamp = {}, _stamp(self.path)
             except python_calamine.PasswordError:
                 raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy") from None
             except (python_calamine.CalamineError, OSError, ValueError) as error:
@@ -76,6 +79,7 @@ class ExcelBackend:
                 raise SourceUnavailable(f"cannot read tab {name!r} of {self.path.name}: {error}") from None
             # Handed over as calamine gives them ('' for blanks); validation renders any value safely.
             tables[name] = Table(name=name, rows=raw, first_row=1)
+            self._read[name] = raw
         return tables
 
     def close(self) -> None:
@@ -87,4 +91,12 @@ class ExcelBackend:
         from addon.backends.xlsx_package import update_workbook
 
         self.close()  # the writer replaces the file; don't hold it open (Windows)
-        update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups)
+        unchanged = self._read_stamp is not None and self._read_stamp == _stamp(self.path)
+        update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._read if unchanged else None)
+        self._read, self._read_stamp = {}, None
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    """Identity of a file's current version: a save by Excel changes at least one of these."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino

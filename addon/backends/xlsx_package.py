@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -124,13 +125,15 @@ def update_workbook(
     keep_backups: int = 5,
     add_only: bool = False,
     verify: bool = True,
+    original_rows: Mapping[str, list[list[object]]] | None = None,
 ) -> WriteReport:
     """Write owned columns and owned tabs into the workbook at `path`, losing nothing else.
 
     add_only=True (init on an existing workbook): tabs are added only when no tab of that
     name exists, owned columns only fill cells that are empty, and nothing is removed.
     Backups go to `backup_dir` (default `<workbook folder>/.followup-backups/`), newest
-    `keep_backups` kept. Raises WorkbookLocked / WorkbookUnreadable / WriteFailed (all
+    `keep_backups` kept. `original_rows`: tabs as python-calamine just read them from this same
+    file (the caller's read), so the read-back check need not read them again. Raises WorkbookLocked / WorkbookUnreadable / WriteFailed (all
     SourceUnavailable) and ValueError for a WriteSet that cannot be written as asked.
     """
     path = Path(path)
@@ -160,7 +163,7 @@ def update_workbook(
             if verify:
                 from addon.backends.xlsx_verify import verify_written
 
-                verify_written(source, tmp, path, plan, writes)
+                verify_written(source, tmp, path, plan, writes, original_rows)
 
         result = atomic_replace(path, write, verify_fn=check, backup_dir=backup_dir, keep_backups=keep_backups)
     finally:

@@ -13,6 +13,7 @@ Any difference raises WriteFailed, and the temp file is discarded (the original 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,12 +77,17 @@ def _rows(book: python_calamine.CalamineWorkbook, name: str) -> list[list[object
     return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
 
-def verify_written(source: ZipSource, tmp: Path, original: Path, plan: Plan, writes: WriteSet) -> None:
-    """Raise WriteFailed if the temp file differs from the original anywhere we do not own."""
+def verify_written(
+    source: ZipSource, tmp: Path, original: Path, plan: Plan, writes: WriteSet, original_rows: Mapping[str, list[list[object]]] | None = None
+) -> None:
+    """Raise WriteFailed if the temp file differs from the original anywhere we do not own.
+
+    `original_rows`: tabs of the original as python-calamine read them (to_python, skip_empty_area=False),
+    when the caller has just read them from this same file; otherwise they are read here."""
     problems: list[str] = []
     _check_container(source, tmp, plan, problems)
     if not problems:
-        _check_values(tmp, original, plan, writes, problems)
+        _check_values(tmp, original, plan, writes, problems, original_rows or {})
     if problems:
         shown = "; ".join(problems[:_MAX_REPORTED]) + (f"; and {len(problems) - _MAX_REPORTED} more" if len(problems) > _MAX_REPORTED else "")
         raise WriteFailed(
@@ -127,7 +133,7 @@ def _open(path: Path, what: str) -> python_calamine.CalamineWorkbook:
         raise WriteFailed(f"the new {path.name} could not be read back ({error}); the original file is intact") from None
 
 
-def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, problems: list[str]) -> None:
+def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, problems: list[str], known: Mapping[str, list[list[object]]]) -> None:
     book = _open(tmp, "new")
     try:
         names = list(book.sheet_names)
@@ -135,14 +141,16 @@ def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, probl
             problems.append(f"tabs are {names}, expected {plan.sheet_names}")
             return
         if plan.patched_tab is not None and writes.columns is not None:
-            before = _open(original, "original")
-            try:
+            old_rows = known.get(plan.patched_tab)
+            if old_rows is None:
+                before = _open(original, "original")
                 try:
-                    old_rows = _rows(before, plan.patched_tab)
-                except Exception as error:  # noqa: BLE001
-                    raise WorkbookUnreadable(f"tab {plan.patched_tab!r} of {original.name} cannot be read: {error}") from None
-            finally:
-                before.close()
+                    try:
+                        old_rows = _rows(before, plan.patched_tab)
+                    except Exception as error:  # noqa: BLE001
+                        raise WorkbookUnreadable(f"tab {plan.patched_tab!r} of {original.name} cannot be read: {error}") from None
+                finally:
+                    before.close()
             _compare_patched(old_rows, _rows(book, plan.patched_tab), plan, writes, problems)
         for name, spec in plan.owned_tabs.items():
             rows = _rows(book, name)

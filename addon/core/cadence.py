@@ -220,7 +220,7 @@ def evaluate(dataset: Dataset, config: Config, as_of: date, calendar: WorkCalend
         calendar = calendar or WorkCalendar.from_config(config)
     else:
         calendar = None
-    grouped = history.by_customer(dataset.followups)
+    grouped = dataset.histories
     empty: list[FollowUp] = []
     return [status_of(c, grouped.get(c.key, empty), config, as_of, calendar) for c in dataset.customers]
 

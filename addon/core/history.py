@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import date, timedelta
-from operator import attrgetter
 
 from addon.config import Config
-from addon.model import Customer, FollowUp
-
-CHRONOLOGICAL = attrgetter("at", "row")  # sort key: oldest first, ties in sheet order
-
-
-def by_customer(followups: Iterable[FollowUp]) -> dict[str, list[FollowUp]]:
-    """Follow-ups per customer key, oldest first (ties keep sheet order)."""
-    grouped: dict[str, list[FollowUp]] = defaultdict(list)
-    for item in followups:
-        grouped[item.customer_key].append(item)
-    for items in grouped.values():
-        items.sort(key=CHRONOLOGICAL)
-    return dict(grouped)
+from addon.model import CHRONOLOGICAL, Customer, FollowUp  # noqa: F401 - CHRONOLOGICAL re-exported
+from addon.model import group_by_customer as by_customer  # noqa: F401 - re-exported; Dataset.histories caches it
 
 
 def first_stage_date(history: list[FollowUp], stages: Collection[str]) -> date | None:

@@ -25,7 +25,7 @@ from addon.config import Config
 from addon.core.cadence import rule_text
 from addon.core.calendar import WorkCalendar
 from addon.core.fields import lang_index, normalize, value_label
-from addon.core.history import by_customer, is_open, quiet_since
+from addon.core.history import is_open, quiet_since
 from addon.model import Customer, CustomerStatus, Dataset, Issue, Member
 
 Kind = Literal["digest", "escalation", "pool_notice", "pool_warning", "admin"]
@@ -225,7 +225,7 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
     admin = (reminders.admin or "").strip() or None
     team = _Team(dataset.team)
     customers = {c.key: c for c in dataset.customers}
-    contacts = by_customer(dataset.followups)
+    contacts = dataset.histories
     pool_after = config.cadence.pool_after.days
     warn_days = reminders.pool_warning.days
     escalate_days = config.cadence.escalate_after.days
