@@ -24,6 +24,7 @@ text suggests marking the customer dormant (休眠). Nothing else changes.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from addon.config import Config
 from addon.core import history
@@ -239,6 +240,13 @@ def _span_text(params: dict[str, str | int], locale: str) -> str:
 
 def rule_text(rule: Rule, locale: str) -> str:
     """The Rule column: which rule chose the due date, in words (zh or en)."""
+    return _rule_text(rule.code, tuple(rule.params.items()), locale)
+
+
+@lru_cache(maxsize=8192)
+def _rule_text(code: str, items: tuple[tuple[str, str | int], ...], locale: str) -> str:
+    """Most customers share a handful of rules: each text is composed once per run, not per row."""
+    rule = Rule(code, dict(items))
     params = dict(rule.params)
     key = rule.code
     if key == "tier" and params.get("fallback") in ("blank", "unknown"):

@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from addon.model import Cell
 
@@ -161,6 +162,7 @@ def normalize(text: object) -> str:
     return _SPACES.sub("", folded)
 
 
+@cache
 def lang_index(locale: str) -> int:
     """0 for Chinese, 1 for English: the index into the (zh, en) pairs above."""
     return 0 if locale.lower().startswith("zh") else 1
