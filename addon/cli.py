@@ -68,7 +68,10 @@ def print_summary(result: pipeline.RunResult) -> None:
         (f"  需跟进（逾期/升级/公海）：{s['overdue']}" if zh else f"  Needing contact (overdue/escalated/pool): {s['overdue']}"),
     ]
     if sent:
-        lines.append(("  提醒：" if zh else "  Reminders: ") + ", ".join(f"{k} {v}" for k, v in sent.items()))
+        from addon.notify.send import OUTCOME_LABELS
+
+        words = {k: OUTCOME_LABELS.get(k, (k, k))[0 if zh else 1] for k in sent}
+        lines.append(("  提醒：" if zh else "  Reminders: ") + ("，" if zh else ", ").join(f"{words[k]} {v}" for k, v in sent.items()))
     if s["written"]:
         lines.append(("  已写入：" if zh else "  Written to: ") + s["source"])
     lines.append(f"  用时 {s['seconds']} 秒" if zh else f"  Took {s['seconds']} s")

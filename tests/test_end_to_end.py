@@ -230,3 +230,11 @@ def test_run_with_several_workbooks_keeps_going_past_a_broken_one(demo, tmp_path
     assert "missing.xlsx" in capsys.readouterr().err
     after = sheets(tmp_path / "east.xlsx")
     assert len(after["运行记录"]) == len(before["运行记录"]) + 1  # the good workbook was run
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("zh", "  提醒：已发送 "), ("en", "  Reminders: sent ")])
+def test_summary_speaks_the_workbook_language(lang: str, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--dir", str(tmp_path), "--lang", lang, "--as-of", AS_OF.isoformat()]) == 0
+    out = capsys.readouterr().err  # the summary is for people: stderr, so --json output stays clean
+    line = next(line for line in out.splitlines() if line.startswith(expected[:6]))
+    assert line.startswith(expected) and ("sent" not in line if lang == "zh" else "已" not in line)

@@ -36,6 +36,16 @@ DEFERRED = "deferred"  # temporary failure: retried on the next run
 REFUSED = "refused"  # permanent failure (5xx)
 ERROR = "error"  # could not compose/send for another reason: retried on the next run
 DELIVERED = frozenset({SENT, ALREADY_SENT, DRY_RUN, IN_PROGRESS})
+OUTCOME_LABELS: dict[str, tuple[str, str]] = {  # (zh, en) for summaries
+    SENT: ("已发送", "sent"),
+    DRY_RUN: ("待发送（试运行）", "would send"),
+    ALREADY_SENT: ("今天已发过", "already sent today"),
+    IN_PROGRESS: ("另一运行正在发送", "being sent by another run"),
+    ALREADY_REFUSED: ("今天已被拒收", "refused earlier today"),
+    DEFERRED: ("暂未送达，下次重试", "deferred, retried next run"),
+    REFUSED: ("被拒收", "refused"),
+    ERROR: ("出错，下次重试", "failed, retried next run"),
+}
 
 
 @dataclass(frozen=True)
