@@ -19,6 +19,7 @@ from addon import pipeline
 from addon.backends.base import SourceUnavailable
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
 from addon.i18n import status_label
+from addon.model import STATUS_ORDER
 
 
 def _as_of(value: str) -> date:
@@ -58,7 +59,8 @@ def print_summary(result: pipeline.RunResult) -> None:
     s = result.summary()
     zh = result.config.locale.startswith("zh")
     counts = result.status_counts()
-    parts = ", ".join(f"{status_label(k, result.config.locale)} {v}" for k, v in sorted(counts.items()) if v)
+    urgent_first = sorted(counts.items(), key=lambda kv: STATUS_ORDER.index(kv[0]) if kv[0] in STATUS_ORDER else len(STATUS_ORDER))
+    parts = ("，" if zh else ", ").join(f"{status_label(k, result.config.locale)} {v}" for k, v in urgent_first if v)
     sent = s["messages"]
     lines = [
         ("跟进助手 — " if zh else "Follow-up Add-on — ") + f"{s['mode']} · {s['source']} · " + ("截至 " if zh else "as of ") + s["as_of"],
