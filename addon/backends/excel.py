@@ -9,6 +9,7 @@ from pathlib import Path
 import python_calamine
 
 from addon.backends.base import SourceUnavailable
+from addon.backends.safe_file import check_not_locked, file_version
 from addon.model import Table, WriteSet
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,14 @@ class ExcelBackend:
         self.backup_dir = backup_dir
         self._book: python_calamine.CalamineWorkbook | None = None
         self._read: dict[str, list[list[object]]] = {}  # rows handed out, reused by the write's check
-        self._read_stamp: tuple[int, int, int] | None = None  # the file they were read from
+        self._read_version: tuple[int, int, int] | None = None  # the file they were read from
 
     def _open(self) -> python_calamine.CalamineWorkbook:
         if self._book is None:
             check_readable(self.path)
             try:
                 self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
-                self._read, self._read_stamp = {}, _stamp(self.path)
+                self._read, self._read_version = {}, file_version(self.path)
             except python_calamine.PasswordError:
                 raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy") from None
             except (python_calamine.CalamineError, OSError, ValueError) as error:
@@ -60,8 +61,6 @@ class ExcelBackend:
 
     def check_writable(self) -> None:
         """Refuse now, before anything is sent, when Excel or LibreOffice has the file open."""
-        from addon.backends.safe_file import check_not_locked
-
         check_readable(self.path)
         check_not_locked(self.path)
 
@@ -91,12 +90,7 @@ class ExcelBackend:
         from addon.backends.xlsx_package import update_workbook
 
         self.close()  # the writer replaces the file; don't hold it open (Windows)
-        unchanged = self._read_stamp is not None and self._read_stamp == _stamp(self.path)
+        unchanged = self._read_version is not None and self._read_version == file_version(self.path)
         update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._read if unchanged else None)
-        self._read, self._read_stamp = {}, None
+        self._read, self._read_version = {}, None
 
-
-def _stamp(path: Path) -> tuple[int, int, int]:
-    """Identity of a file's current version: a save by Excel changes at least one of these."""
-    stat = path.stat()
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino

@@ -111,6 +111,15 @@ def backup(path: Path, backup_dir: Path | None = None, keep: int = 5) -> Path:
     return target
 
 
+def file_version(path: Path) -> tuple[int, int, int]:
+    """Identity of a file's current version: any save (by Excel, by us) changes at least one of these."""
+    return _version(path.stat())
+
+
+def _version(stat: os.stat_result) -> tuple[int, int, int]:
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
 def fsync_dir(folder: Path) -> None:
     """Make a rename durable (POSIX); a no-op where directories cannot be opened (Windows)."""
     try:
@@ -195,8 +204,7 @@ def atomic_replace(
         try:
             check_not_locked(path)
             if before is not None:
-                now = path.stat()
-                if (now.st_mtime_ns, now.st_size, now.st_ino) != (before.st_mtime_ns, before.st_size, before.st_ino):
+                if file_version(path) != _version(before):
                     raise WriteFailed(f"{path.name} was changed by someone else while the add-on was writing; nothing was replaced, run again")
                 if keep_backups > 0:
                     made_backup = backup(path, backup_dir, keep_backups + 1)  # the new one is pruned below

@@ -99,7 +99,7 @@ def due_date(
 ) -> DueDate:
     """The next due date of an open or won customer and the rule that chose it (see the module docstring).
 
-    `contacts` is the customer's history, oldest first (history.by_customer); `calendar` counts working
+    `contacts` is the customer's history, oldest first (Dataset.histories); `calendar` counts working
     days (None = calendar days).
     """
     return _due(customer, contacts, history.won_date(customer, contacts, config), config, as_of, calendar)
@@ -246,9 +246,8 @@ def rule_text(rule: Rule, locale: str) -> str:
 @lru_cache(maxsize=8192)
 def _rule_text(code: str, items: tuple[tuple[str, str | int], ...], locale: str) -> str:
     """Most customers share a handful of rules: each text is composed once per run, not per row."""
-    rule = Rule(code, dict(items))
-    params = dict(rule.params)
-    key = rule.code
+    params = dict(items)
+    key = code
     if key == "tier" and params.get("fallback") in ("blank", "unknown"):
         key = f"tier.{params['fallback']}"
     words: dict[str, object] = {**params, "span": _span_text(params, locale)}

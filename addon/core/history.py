@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from operator import attrgetter
 
 from addon.config import Config
-from addon.model import CHRONOLOGICAL, Customer, FollowUp  # noqa: F401 - CHRONOLOGICAL re-exported
-from addon.model import group_by_customer as by_customer  # noqa: F401 - re-exported; Dataset.histories caches it
+from addon.model import Customer, FollowUp
+
+_AT = attrgetter("at")
+
+
+def until(history: list[FollowUp], day: date) -> list[FollowUp]:
+    """The contacts up to the end of `day` (history oldest first, as Dataset.histories holds it):
+    a prefix, found by bisection; the list itself when nothing is later (the common case)."""
+    end = datetime.combine(day + timedelta(days=1), time(0))
+    if not history or history[-1].at < end:
+        return history
+    return history[: bisect_left(history, end, key=_AT)]
 
 
 def first_stage_date(history: list[FollowUp], stages: Collection[str]) -> date | None:
@@ -55,7 +67,7 @@ def is_closed(stage: str, config: Config) -> bool:
 
 
 def last_contact(history: list[FollowUp]) -> FollowUp | None:
-    """The most recent follow-up (history is oldest first, as by_customer returns it)."""
+    """The most recent follow-up (history is oldest first, as Dataset.histories holds it)."""
     return history[-1] if history else None
 
 

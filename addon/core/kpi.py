@@ -69,20 +69,16 @@ Not per window
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from operator import attrgetter
 from statistics import median
 from typing import Any
 
 from addon.config import Config
-from addon.core.history import interval, is_open, lost_date, won_date
+from addon.core.history import interval, is_open, lost_date, until, won_date
 from addon.model import CustomerStatus, Dataset, FollowUp
-
-_AT = attrgetter("at")
 
 # Scalar figures, in the order of the JSON and the tab's headline table.
 SCALAR_KEYS: tuple[str, ...] = (
@@ -408,7 +404,6 @@ def compute(
 
     customers = [c for c in dataset.customers if c.valid]
     histories = dataset.histories
-    after_as_of = datetime.combine(as_of + timedelta(days=1), time(0))
     status_of = {s.key: s.status for s in statuses}
 
     # Trend buckets: Mondays of the last n ISO weeks.
@@ -448,9 +443,7 @@ def compute(
     to_win: list[float] = []
 
     for c in customers:
-        history = histories.get(c.key, [])
-        if history and history[-1].at >= after_as_of:  # as-of in the past: only what was known then
-            history = history[: bisect_left(history, after_as_of, key=_AT)]
+        history = until(histories.get(c.key, []), as_of)  # as-of in the past: only what was known then
         n = len(history)
         mine = owner_row(c.owner)
         mine.customers += 1
@@ -612,12 +605,10 @@ def book_as_of(dataset: Dataset, day: date) -> Dataset:
 
     Customer fields without history (owner, tier, value, manual next date) are today's: a best effort.
     """
-    end = datetime.combine(day + timedelta(days=1), time(0))
     histories: dict[str, list[FollowUp]] = {}
     stage_then: dict[str, str] = {}
-    for key, history in dataset.histories.items():  # oldest first: a prefix is what was known then
-        if history[-1].at >= end:
-            history = history[: bisect_left(history, end, key=_AT)]
+    for key, full in dataset.histories.items():
+        history = until(full, day)
         if history:
             histories[key] = history
             stage = next((f.stage for f in reversed(history) if f.stage is not None), None)
@@ -629,7 +620,7 @@ def book_as_of(dataset: Dataset, day: date) -> Dataset:
         if c.created is None or c.created.date() <= day
     ]
     keys = {c.key for c in customers}
-    then = replace(dataset, customers=customers, followups=[f for f in dataset.followups if f.at < end and f.customer_key in keys])
+    then = replace(dataset, customers=customers, followups=[f for f in dataset.followups if f.at.date() <= day and f.customer_key in keys])
     then.__dict__["histories"] = {k: h for k, h in histories.items() if k in keys}  # the cache, derived without regrouping
     return then
 
