@@ -124,10 +124,8 @@ CHRONOLOGICAL = attrgetter("at", "row")  # sort key of a contact history: oldest
 def group_by_customer(followups: Iterable[FollowUp]) -> dict[str, list[FollowUp]]:
     """Follow-ups per customer key, oldest first (ties keep sheet order)."""
     grouped: dict[str, list[FollowUp]] = defaultdict(list)
-    for item in followups:
+    for item in sorted(followups, key=CHRONOLOGICAL):  # one sort of a mostly sorted log beats 50,000 small ones
         grouped[item.customer_key].append(item)
-    for items in grouped.values():
-        items.sort(key=CHRONOLOGICAL)
     return dict(grouped)
 
 

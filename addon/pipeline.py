@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -125,18 +125,35 @@ def resolve_tabs(names: list[str], config: Config) -> dict[str, str | None]:
     return roles
 
 
-def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Dataset, dict[str, Table | None], list[str]]:
+class TabsByRole(Mapping[str, Table | None]):
+    """role -> its tab (None when the workbook has none), looked up in the backend's tables only
+    when asked for, so validation can start while the backend is still loading the next tab."""
+
+    def __init__(self, tables: Mapping[str, Table], roles: Mapping[str, str | None]) -> None:
+        self._tables, self._roles = tables, roles
+
+    def __getitem__(self, role: str) -> Table | None:
+        name = self._roles[role]
+        return self._tables[name] if name else None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._roles)
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+
+def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Dataset, Mapping[str, Table | None], list[str]]:
     """Read the tabs (in one pass) and validate them."""
     progress(f"reading {backend.location}")
     names = backend.sheet_names()
     roles = resolve_tabs(names, config)
     wanted = [n for n in roles.values() if n]
-    tables = backend.read(wanted)
-    by_role: dict[str, Table | None] = {role: tables.get(name) if name else None for role, name in roles.items()}
+    by_role = TabsByRole(backend.read(wanted), roles)
     progress("validating rows")
     missing: list[Issue] = []
     for role, configured in (("customers", config.tabs.customers), ("followups", config.tabs.followups)):
-        if by_role[role] is None:
+        if roles[role] is None:
             missing.append(_missing_tab_issue(role, configured, names, config.locale))
     dataset = validate(by_role, config, as_of)
     if missing:
@@ -180,7 +197,7 @@ def compute(config: Config, dataset: Dataset, as_of: date) -> tuple[list[Custome
     return statuses, kpis
 
 
-def build_writes(result: RunResult, tables: dict[str, Table | None], sheet_names: list[str], record: render.RunRecord) -> WriteSet:
+def build_writes(result: RunResult, tables: Mapping[str, Table | None], sheet_names: list[str], record: render.RunRecord) -> WriteSet:
     from addon.core.kpi_tab import kpi_tab
 
     config, dataset, locale = result.config, result.dataset, result.config.locale

@@ -6,6 +6,7 @@ them, how tabs look) arrives already computed in a WriteSet.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from addon.model import Table, WriteSet
@@ -56,8 +57,10 @@ class Backend(Protocol):
         """All tab names, in workbook order."""
         ...
 
-    def read(self, names: list[str]) -> dict[str, Table]:
-        """The named tabs as displayed values, in one pass where the backend allows it."""
+    def read(self, names: list[str]) -> Mapping[str, Table]:
+        """The named tabs as displayed values, in one pass where the backend allows it.
+
+        A backend may return while tabs are still loading; looking a tab up then waits for it."""
         ...
 
     def write(self, writes: WriteSet) -> None:

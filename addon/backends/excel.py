@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import zipfile
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 
 import python_calamine
 
 from addon.backends.base import SourceUnavailable
+from addon.backends.calamine_tabs import Rows, start_reading
 from addon.backends.safe_file import check_not_locked, file_version
 from addon.model import Table, WriteSet
 
@@ -44,7 +47,7 @@ class ExcelBackend:
         self.backups = backups
         self.backup_dir = backup_dir
         self._book: python_calamine.CalamineWorkbook | None = None
-        self._read: dict[str, list[list[object]]] = {}  # rows handed out, reused by the write's check
+        self._reading: dict[str, Future[Rows]] = {}  # tabs handed out, reused by the write's check
         self._read_version: tuple[int, int, int] | None = None  # the file they were read from
 
     def _open(self) -> python_calamine.CalamineWorkbook:
@@ -52,7 +55,7 @@ class ExcelBackend:
             check_readable(self.path)
             try:
                 self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
-                self._read, self._read_version = {}, file_version(self.path)
+                self._reading, self._read_version = {}, file_version(self.path)
             except python_calamine.PasswordError:
                 raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy") from None
             except (python_calamine.CalamineError, OSError, ValueError) as error:
@@ -67,19 +70,16 @@ class ExcelBackend:
     def sheet_names(self) -> list[str]:
         return list(self._open().sheet_names)
 
-    def read(self, names: list[str]) -> dict[str, Table]:
-        book = self._open()
-        tables: dict[str, Table] = {}
-        for name in names:
-            try:
-                sheet = book.get_sheet_by_name(name)
-                raw = sheet.to_python(skip_empty_area=False)
-            except python_calamine.CalamineError as error:
-                raise SourceUnavailable(f"cannot read tab {name!r} of {self.path.name}: {error}") from None
-            # Handed over as calamine gives them ('' for blanks); validation renders any value safely.
-            tables[name] = Table(name=name, rows=raw, first_row=1)
-            self._read[name] = raw
-        return tables
+    def read(self, names: list[str]) -> Mapping[str, Table]:
+        """Start reading every named tab at once; each is handed out when it has loaded, so the
+        Customers tab can be validated while the (much larger) FollowUps tab is still loading."""
+        self._open()
+        self._reading = start_reading(self.path, names)
+        return TabsLoading(self.path, self._reading)
+
+    def _rows_read(self) -> dict[str, Rows]:
+        """The tabs read so far, for the write's check to reuse instead of reading them again."""
+        return {name: f.result() for name, f in self._reading.items() if f.done() and f.exception() is None}
 
     def close(self) -> None:
         if self._book is not None:
@@ -91,6 +91,31 @@ class ExcelBackend:
 
         self.close()  # the writer replaces the file; don't hold it open (Windows)
         unchanged = self._read_version is not None and self._read_version == file_version(self.path)
-        update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._read if unchanged else None)
-        self._read, self._read_version = {}, None
+        update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._rows_read() if unchanged else None)
+        self._reading, self._read_version = {}, None
 
+
+
+class TabsLoading(Mapping[str, Table]):
+    """Tabs still being read in the background; looking one up waits for it (and raises its read error)."""
+
+    def __init__(self, path: Path, futures: dict[str, Future[Rows]]) -> None:
+        self._path, self._futures = path, futures
+        self._tables: dict[str, Table] = {}
+
+    def __getitem__(self, name: str) -> Table:
+        table = self._tables.get(name)
+        if table is None:
+            try:
+                rows = self._futures[name].result()
+            except (python_calamine.CalamineError, OSError, ValueError) as error:
+                raise SourceUnavailable(f"cannot read tab {name!r} of {self._path.name}: {error}") from None
+            # Handed over as calamine gives them ('' for blanks); validation renders any value safely.
+            table = self._tables[name] = Table(name=name, rows=rows, first_row=1)
+        return table
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._futures)
+
+    def __len__(self) -> int:
+        return len(self._futures)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from concurrent.futures import Future, wait
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import python_calamine
 
+from addon.backends.calamine_tabs import Rows, start_reading
 from addon.backends.safe_file import WorkbookUnreadable, WriteFailed
 from addon.backends.xlsx_xml import col_letters, excel_serial
 from addon.backends.xlsx_zip import ZipSource
@@ -73,21 +75,25 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def _rows(book: python_calamine.CalamineWorkbook, name: str) -> list[list[object]]:
-    return book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-
-
 def verify_written(
-    source: ZipSource, tmp: Path, original: Path, plan: Plan, writes: WriteSet, original_rows: Mapping[str, list[list[object]]] | None = None
+    source: ZipSource, tmp: Path, original: Path, plan: Plan, writes: WriteSet, original_rows: Mapping[str, Rows] | None = None
 ) -> None:
     """Raise WriteFailed if the temp file differs from the original anywhere we do not own.
 
     `original_rows`: tabs of the original as python-calamine read them (to_python, skip_empty_area=False),
     when the caller has just read them from this same file; otherwise they are read here."""
     problems: list[str] = []
-    _check_container(source, tmp, plan, problems)
-    if not problems:
-        _check_values(tmp, original, plan, writes, problems, original_rows or {})
+    known = original_rows or {}
+    patched = plan.patched_tab if writes.columns is not None else None
+    # The tabs to read back load side by side (calamine frees the GIL) while the container is checked.
+    new_tabs = start_reading(tmp, ([patched] if patched is not None else []) + list(plan.owned_tabs))
+    old_tabs = start_reading(original, [patched]) if patched is not None and patched not in known else {}
+    try:
+        _check_container(source, tmp, plan, problems)
+        if not problems:
+            _check_values(tmp, original, plan, writes, problems, known, new_tabs, old_tabs)
+    finally:
+        wait([*new_tabs.values(), *old_tabs.values()])  # no reader still holds the temp file when it is removed
     if problems:
         shown = "; ".join(problems[:_MAX_REPORTED]) + (f"; and {len(problems) - _MAX_REPORTED} more" if len(problems) > _MAX_REPORTED else "")
         raise WriteFailed(
@@ -124,53 +130,50 @@ def _check_container(source: ZipSource, tmp: Path, plan: Plan, problems: list[st
                 problems.append(f"new part {pkg.names[key]} was not written as planned")
 
 
-def _open(path: Path, what: str) -> python_calamine.CalamineWorkbook:
+def _rows(futures: Mapping[str, Future[Rows]], name: str, path: Path, what: str) -> Rows:
     try:
-        return python_calamine.CalamineWorkbook.from_path(str(path))
+        return futures[name].result()
     except Exception as error:  # noqa: BLE001 - calamine raises several unrelated types
         if what == "original":
-            raise WorkbookUnreadable(f"{path.name} cannot be read to check the write against it: {error}") from None
+            raise WorkbookUnreadable(f"tab {name!r} of {path.name} cannot be read to check the write against it: {error}") from None
         raise WriteFailed(f"the new {path.name} could not be read back ({error}); the original file is intact") from None
 
 
-def _check_values(tmp: Path, original: Path, plan: Plan, writes: WriteSet, problems: list[str], known: Mapping[str, list[list[object]]]) -> None:
-    book = _open(tmp, "new")
+def _check_values(
+    tmp: Path, original: Path, plan: Plan, writes: WriteSet, problems: list[str],
+    known: Mapping[str, Rows], new_tabs: Mapping[str, Future[Rows]], old_tabs: Mapping[str, Future[Rows]],
+) -> None:
     try:
-        names = list(book.sheet_names)
-        if names != plan.sheet_names:
-            problems.append(f"tabs are {names}, expected {plan.sheet_names}")
-            return
-        if plan.patched_tab is not None and writes.columns is not None:
-            old_rows = known.get(plan.patched_tab)
-            if old_rows is None:
-                before = _open(original, "original")
-                try:
-                    try:
-                        old_rows = _rows(before, plan.patched_tab)
-                    except Exception as error:  # noqa: BLE001
-                        raise WorkbookUnreadable(f"tab {plan.patched_tab!r} of {original.name} cannot be read: {error}") from None
-                finally:
-                    before.close()
-            _compare_patched(old_rows, _rows(book, plan.patched_tab), plan, writes, problems)
-        for name, spec in plan.owned_tabs.items():
-            rows = _rows(book, name)
-            for r, row in enumerate(spec.rows):
-                got_row = rows[r] if r < len(rows) else []
-                plain = ["" if v is None else v.value if type(v) is StyledCell else v for v in row]
-                if got_row[: len(plain)] == plain:
-                    continue
-                for c, cell in enumerate(row):
-                    want = expected(cell, plan.date1904)
-                    got = normal(got_row[c]) if c < len(got_row) else ""
-                    if not _same(got, want):
-                        problems.append(f"{name}!{col_letters(c + 1)}{r + 1} reads {got!r}, wrote {want!r}")
-                        if len(problems) > _MAX_REPORTED:
-                            return
-    finally:
-        book.close()
+        book = python_calamine.CalamineWorkbook.from_path(str(tmp))
+        try:
+            names = list(book.sheet_names)
+        finally:
+            book.close()
+    except Exception as error:  # noqa: BLE001 - calamine raises several unrelated types
+        raise WriteFailed(f"the new {tmp.name} could not be read back ({error}); the original file is intact") from None
+    if names != plan.sheet_names:
+        problems.append(f"tabs are {names}, expected {plan.sheet_names}")
+        return
+    if plan.patched_tab is not None and writes.columns is not None:
+        old_rows = known[plan.patched_tab] if plan.patched_tab in known else _rows(old_tabs, plan.patched_tab, original, "original")
+        _compare_patched(old_rows, _rows(new_tabs, plan.patched_tab, tmp, "new"), plan, writes, problems)
+    for name, spec in plan.owned_tabs.items():
+        rows = _rows(new_tabs, name, tmp, "new")
+        for r, row in enumerate(spec.rows):
+            got_row = rows[r] if r < len(rows) else []
+            plain = ["" if v is None else v.value if type(v) is StyledCell else v for v in row]
+            if got_row[: len(plain)] == plain:
+                continue
+            for c, cell in enumerate(row):
+                want = expected(cell, plan.date1904)
+                got = normal(got_row[c]) if c < len(got_row) else ""
+                if not _same(got, want):
+                    problems.append(f"{name}!{col_letters(c + 1)}{r + 1} reads {got!r}, wrote {want!r}")
+                    if len(problems) > _MAX_REPORTED:
+                        return
 
 
-def _compare_patched(old: list[list[object]], new: list[list[object]], plan: Plan, writes: WriteSet, problems: list[str]) -> None:
+def _compare_patched(old: Rows, new: Rows, plan: Plan, writes: WriteSet, problems: list[str]) -> None:
     """Cells outside the owned columns equal the original's; owned cells read back as written."""
     patch = writes.columns
     assert patch is not None

@@ -942,23 +942,23 @@ def _bulk() -> Iterator[None]:
 
 def _validate(tables: Mapping[str, Table | None], config: Config, as_of: date) -> Dataset:
     run = _Run(config, as_of)
-    located: dict[str, _Tab | None] = {}
     tabs: dict[str, str] = {}
     header_rows: dict[str, int] = {}
-    for role in ROLES:
+
+    def locate(role: str) -> _Tab | None:
+        # Looked up only when its turn comes: a backend may still be loading the next tab.
         table = tables.get(role)
         if table is None:
-            located[role] = None
-            continue
+            return None
         tabs[role] = table.name
         tab = _locate(run, role, table)
-        located[role] = tab
         if tab is not None:
             header_rows[role] = tab.header_row
+        return tab
 
     team: list[Member] = []
     roster: _Roster | None = None
-    team_tab = located["team"]
+    team_tab = locate("team")
     team_name = tabs.get("team") or _default_tab_name("team", run, config.tabs.team)
     if team_tab is not None:
         team, roster = _team(run, team_tab)
@@ -968,16 +968,18 @@ def _validate(tables: Mapping[str, Table | None], config: Config, as_of: date) -
 
     customers: list[Customer] = []
     index = _Index({}, {})
-    customer_tab = located["customers"]
+    customer_tab = locate("customers")
     customer_name = tabs.get("customers") or _default_tab_name("customers", run, config.tabs.customers)
     if customer_tab is not None:
         customers, index = _customers(run, customer_tab, roster, team_name)
 
     followups: list[FollowUp] = []
-    followup_tab = located["followups"]
+    followup_tab = locate("followups")
     if followup_tab is not None:
         followups = _followups(run, followup_tab, index, customer_name, roster)
 
+    tabs = {role: tabs[role] for role in ROLES if role in tabs}
+    header_rows = {role: header_rows[role] for role in ROLES if role in header_rows}
     return Dataset(customers=customers, followups=followups, team=team, issues=run.issues(), tabs=tabs, header_rows=header_rows)
 
 

@@ -240,7 +240,7 @@ def check_tabs(config: Config, backend: Any, name: str) -> list[Check]:
         names = backend.sheet_names()
         roles = resolve_tabs(names, config)
         wanted = [roles[r] for r in ("customers", "followups", "team") if roles.get(r)]
-        tables = backend.read(wanted) if wanted else {}
+        tables = dict(backend.read(wanted)) if wanted else {}  # every tab read (or its error raised) here
     except Exception as error:  # noqa: BLE001
         return [Check(_pick(loc, f"工作表 {name}", f"Tabs of {name}"), FAIL, str(error), _fix_for_source(str(error), loc))]
     labels = {"customers": ("客户", "Customers"), "followups": ("跟进记录", "FollowUps"), "team": ("团队", "Team")}
