@@ -15,15 +15,13 @@ rep names (李娜 / Li Na) and free text.
 
 from __future__ import annotations
 
-import gc
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from addon.core.fields import VALUE_LABELS
+from addon.gc_pause import gc_paused
 from addon.model import OutCell, StyledCell, TabSpec
 from addon.templates import (
     TEAM_ROWS,
@@ -512,18 +510,6 @@ _STAGE_SYNONYMS = ({"won": "赢单", "negotiation": "谈判", "lost": "丢单"},
 _TIER_SYNONYMS = ({"A": "高价值", "B": "普通", "C": "潜在"}, {"A": "High", "B": "Medium", "C": "Low"})
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Millions of small acyclic objects make the cyclic GC rescan everything repeatedly (~30% of the time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def demo_dataset(
     as_of: date,
     lang: str = "zh",
@@ -533,7 +519,7 @@ def demo_dataset(
     reps: int = 8,
 ) -> Demo:
     """The demo tabs (Customers, FollowUps, Team) and the plan behind them; see the module docstring."""
-    with _gc_paused():
+    with gc_paused():
         return _generate(as_of, lang, seed, customers, followups, reps)
 
 

@@ -19,6 +19,7 @@ from addon.core import cadence, render
 from addon.core.clock import today
 from addon.core.fields import OWNED_TABS, find_tab, normalize
 from addon.core.validate import validate
+from addon.gc_pause import gc_paused
 from addon.model import CustomerStatus, Dataset, Issue, Table, WriteSet
 
 log = logging.getLogger(__name__)
@@ -239,29 +240,30 @@ def run(
         check = getattr(backend, "check_writable", None)
         if check is not None:
             check()  # a locked workbook is refused before anything is sent
-    dataset, tables, names = load(config, backend, as_of, progress)
-    result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started)
-    progress("applying cadence rules and computing KPIs")
-    result.statuses, result.kpis = compute(config, dataset, as_of)
+    with gc_paused():  # the pass builds about a million acyclic records; see addon.gc_pause
+        dataset, tables, names = load(config, backend, as_of, progress)
+        result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started)
+        progress("applying cadence rules and computing KPIs")
+        result.statuses, result.kpis = compute(config, dataset, as_of)
 
-    if send or dry_run:
-        from addon.core.reminders import plan
-        from addon.notify.send import deliver
+        if send or dry_run:
+            from addon.core.reminders import plan
+            from addon.notify.send import deliver
 
-        planned = plan(dataset, result.statuses, config, as_of, _link(config, backend))
-        known = {(i.tab, i.row, i.column) for i in dataset.issues}
-        dataset.issues.extend(i for i in planned.issues if (i.tab, i.row, i.column) not in known)
-        progress("sending reminders" if not dry_run else "planning reminders (dry run)")
-        result.messages = deliver(planned, config, force=force, dry_run=dry_run)
+            planned = plan(dataset, result.statuses, config, as_of, _link(config, backend))
+            known = {(i.tab, i.row, i.column) for i in dataset.issues}
+            dataset.issues.extend(i for i in planned.issues if (i.tab, i.row, i.column) not in known)
+            progress("sending reminders" if not dry_run else "planning reminders (dry run)")
+            result.messages = deliver(planned, config, force=force, dry_run=dry_run)
 
-    if write and not dry_run:
-        progress("writing owned columns and tabs")
+        if write and not dry_run:
+            progress("writing owned columns and tabs")
+            result.seconds = time.monotonic() - clock
+            record = _record(result)
+            backend.write(build_writes(result, tables, names, record))
+            result.written = True
         result.seconds = time.monotonic() - clock
-        record = _record(result)
-        backend.write(build_writes(result, tables, names, record))
-        result.written = True
-    result.seconds = time.monotonic() - clock
-    return result
+        return result
 
 
 def _record(result: RunResult) -> render.RunRecord:

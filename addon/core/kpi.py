@@ -77,7 +77,7 @@ from statistics import median
 from typing import Any
 
 from addon.config import Config
-from addon.core.history import interval, is_open, lost_date, until, won_date
+from addon.core.history import contacts_before, end_of, interval, is_open, lost_date, won_date
 from addon.model import CustomerStatus, Dataset, FollowUp
 
 # Scalar figures, in the order of the JSON and the tab's headline table.
@@ -404,6 +404,7 @@ def compute(
 
     customers = [c for c in dataset.customers if c.valid]
     histories = dataset.histories
+    known_until = end_of(as_of)
     status_of = {s.key: s.status for s in statuses}
 
     # Trend buckets: Mondays of the last n ISO weeks.
@@ -443,7 +444,7 @@ def compute(
     to_win: list[float] = []
 
     for c in customers:
-        history = until(histories.get(c.key, []), as_of)  # as-of in the past: only what was known then
+        history = contacts_before(histories.get(c.key, []), known_until)  # as-of in the past: only what was known then
         n = len(history)
         mine = owner_row(c.owner)
         mine.customers += 1
@@ -607,20 +608,22 @@ def book_as_of(dataset: Dataset, day: date) -> Dataset:
     """
     histories: dict[str, list[FollowUp]] = {}
     stage_then: dict[str, str] = {}
+    end = end_of(day)
     for key, full in dataset.histories.items():
-        history = until(full, day)
+        history = contacts_before(full, end)
         if history:
             histories[key] = history
-            stage = next((f.stage for f in reversed(history) if f.stage is not None), None)
-            if stage is not None:
-                stage_then[key] = stage
+            for f in reversed(history):
+                if f.stage is not None:
+                    stage_then[key] = f.stage
+                    break
     customers = [
         c if stage_then.get(c.key, c.stage) == c.stage else replace(c, stage=stage_then[c.key])
         for c in dataset.customers
-        if c.created is None or c.created.date() <= day
+        if c.created is None or c.created < end
     ]
     keys = {c.key for c in customers}
-    then = replace(dataset, customers=customers, followups=[f for f in dataset.followups if f.at.date() <= day and f.customer_key in keys])
+    then = replace(dataset, customers=customers, followups=[f for f in dataset.followups if f.at < end and f.customer_key in keys])
     then.__dict__["histories"] = {k: h for k, h in histories.items() if k in keys}  # the cache, derived without regrouping
     return then
 
