@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from addon.backends.base import SourceUnavailable
+from addon.backends.safe_file import TEMP_PREFIX
 from addon.config import load_config
 from addon.service import alerts
 from addon.service.health import read_status, status_path
@@ -292,7 +293,7 @@ def runlog_rows(path: Path) -> int:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith((".~followup", ".tmp")) or p.suffix == ".tmp")
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith((TEMP_PREFIX, ".tmp")) or p.suffix == ".tmp")
 
 
 def wait_for(predicate, timeout: float, every: float = 0.1):
@@ -387,7 +388,7 @@ from addon.config import load_config
 from addon.service.serve import serve
 
 def slow_backup(path, *args, **kwargs):
-    temps = sorted(p.name for p in Path(path).parent.glob(".~followup-*"))
+    temps = sorted(p.name for p in Path(path).parent.glob(safe_file.TEMP_PREFIX + "*"))
     print("WRITING " + " ".join(temps), flush=True)
     time.sleep(60)  # the temp file is complete, the original not yet replaced: stop arrives now
 
@@ -409,7 +410,7 @@ def test_sigterm_during_a_write_abandons_it_cleanly(tmp_path):
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.startswith("WRITING .~followup-"), line + (proc.stderr.read() if proc.poll() is not None else "")
+        assert line.startswith("WRITING " + TEMP_PREFIX), line + (proc.stderr.read() if proc.poll() is not None else "")
         assert (read_status(tmp_path / "state" / "status.json") or {}).get("running", {}).get("workbook") == "good"
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)

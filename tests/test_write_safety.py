@@ -23,7 +23,7 @@ import pytest
 
 from addon.backends import xlsx_sheetpatch
 from addon.backends.excel import ExcelBackend
-from addon.backends.safe_file import WorkbookLocked, WriteFailed, list_backups
+from addon.backends.safe_file import TEMP_PREFIX, WorkbookLocked, WriteFailed, list_backups
 from addon.backends.xlsx_package import update_workbook
 from tests.helpers.xlsx_big import make_big_workbook, product_like_writes
 from tests.helpers.xlsx_check import sheets
@@ -47,7 +47,7 @@ def user_values(path: Path) -> dict[str, list[list[object]]]:
 
 
 def temp_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob(".~followup-*.tmp"))
+    return sorted(folder.glob(f"{TEMP_PREFIX}*.tmp"))
 
 
 WRITER = textwrap.dedent(

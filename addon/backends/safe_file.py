@@ -30,7 +30,7 @@ from typing import BinaryIO
 from addon.backends.base import SourceUnavailable
 
 BACKUP_DIR_NAME = ".followup-backups"
-_TEMP_PREFIX = ".~followup-"
+TEMP_PREFIX = ".~followup-"  # the writer's temp files next to the workbook; only there while a write is under way
 _STALE_TEMP_SECONDS = 15 * 60
 
 
@@ -137,7 +137,7 @@ def fsync_dir(folder: Path) -> None:
 def _clean_stale_temps(path: Path) -> None:
     """Temp files of writes that were killed long ago (a crash never damages the original, but litters)."""
     now = time.time()
-    for entry in path.parent.glob(f"{_TEMP_PREFIX}*.{path.name}.tmp"):
+    for entry in path.parent.glob(f"{TEMP_PREFIX}*.{path.name}.tmp"):
         with contextlib.suppress(OSError):
             if now - entry.stat().st_mtime > _STALE_TEMP_SECONDS:
                 entry.unlink()
@@ -180,7 +180,7 @@ def atomic_replace(
     _clean_stale_temps(path)
     before = path.stat() if path.exists() else None
     timings: dict[str, float] = {}
-    tmp = path.with_name(f"{_TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}.{path.name}.tmp")
+    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}.{path.name}.tmp")
     made_backup: Path | None = None
     replaced = False
     try:

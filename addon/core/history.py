@@ -63,11 +63,8 @@ def interval(tier: str, stage: str | None, config: Config) -> timedelta:
 
 
 def is_open(stage: str, config: Config) -> bool:
-    return stage in config.stages.open or stage not in (
-        *config.stages.won,
-        *config.stages.lost,
-        *config.stages.inactive,
-    )
+    stages = config.stages
+    return stage in stages.open or not (stage in stages.won or stage in stages.lost or stage in stages.inactive)
 
 
 def is_closed(stage: str, config: Config) -> bool:

@@ -507,6 +507,7 @@ def compute(
         total_followups += n
         contacted_ever += n > 0
         stage_so_far: str | None = None
+        gap = interval_of(c.tier, c.stage)  # the interval in force: the stage set by the latest contact, else today's
         before = None
         in_cur = in_prev = False
         for i, f in enumerate(history):
@@ -516,9 +517,10 @@ def compute(
             elif before.next_date is not None:
                 due = before.next_date
             else:
-                due = (before.at + interval_of(c.tier, stage_so_far or c.stage)).date()
-            if f.stage is not None:
+                due = (before.at + gap).date()
+            if f.stage is not None and f.stage != stage_so_far:
                 stage_so_far = f.stage
+                gap = interval_of(c.tier, stage_so_far)
             on_time = due is not None and day <= due
             if due is not None:
                 all_judged += 1
