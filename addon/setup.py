@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 from addon.backends.base import SourceUnavailable
@@ -19,10 +21,13 @@ def init_excel(path: Path, lang: str = "zh") -> str:
     if path.suffix.lower() not in EXCEL_SUFFIXES:
         raise SourceUnavailable(f"{path.name}: init creates .xlsx or .xlsm workbooks")
     if not path.exists():
-        from addon.backends.xlsx_new import write_new_workbook
-
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_new_workbook(path, template_tabs(lang))
+        if path.suffix.lower() == ".xlsm":
+            _copy_new(macro_template(lang), path)  # the buttons and their VBA come with the template
+        else:
+            from addon.backends.xlsx_new import write_new_workbook
+
+            write_new_workbook(path, template_tabs(lang))
         return f"已创建 {path}" if zh else f"Created {path}"
     check_readable(path)
     import python_calamine
@@ -36,6 +41,36 @@ def init_excel(path: Path, lang: str = "zh") -> str:
     update_workbook(path, WriteSet(columns=None, tabs=missing), add_only=True)
     added = ", ".join(t.name for t in missing)
     return f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"
+
+
+MACRO_TEMPLATES = {"zh": "跟进助手模板.xlsm", "en": "followup_template_en.xlsm"}
+
+
+def template_dirs() -> list[Path]:
+    """Where the shipped workbooks are: a checkout's sheet_templates/, else where pip installed them."""
+    return [Path(__file__).resolve().parents[1] / "sheet_templates", Path(sys.prefix) / "share" / "followup-addon" / "sheet_templates"]
+
+
+def macro_template(lang: str) -> Path:
+    """The .xlsm template with the buttons (Check now, Refresh KPIs, Send reminders, Settings)."""
+    name = MACRO_TEMPLATES["zh" if lang == "zh" else "en"]
+    for folder in template_dirs():
+        if (folder / name).is_file():
+            return folder / name
+    looked = ", ".join(str(d) for d in template_dirs())
+    raise SourceUnavailable(f"the macro template {name} is not installed (looked in {looked}); reinstall the add-on, or create an .xlsx instead")
+
+
+def _copy_new(template: Path, path: Path) -> None:
+    """Copy without ever overwriting: a file that appeared meanwhile is left alone."""
+    try:
+        with template.open("rb") as source, path.open("xb") as target:
+            shutil.copyfileobj(source, target)
+    except FileExistsError:
+        raise SourceUnavailable(f"{path} appeared while it was being created; nothing was changed, run init again") from None
+    except OSError as error:
+        path.unlink(missing_ok=True)
+        raise SourceUnavailable(f"cannot create {path}: {error.strerror or error}") from None
 
 
 def init_google(sheet: str, lang: str = "zh", config: Config | None = None) -> str:

@@ -41,6 +41,7 @@ from pyopenvba.vba import VBAModuleKind  # noqa: E402
 from addon.backends.xlsx_new import render_tabs  # noqa: E402
 from addon.config import load_config  # noqa: E402
 from addon.model import StyledCell, TabSpec  # noqa: E402
+from addon.setup import MACRO_TEMPLATES  # noqa: E402
 from addon.templates import lang_of, template_tabs  # noqa: E402
 from addon.xl_settings import settings_tab_name, settings_tab_rows  # noqa: E402
 
@@ -49,7 +50,7 @@ VENDOR = HERE / "vendor" / "xlwings"
 QUICKSTART = VENDOR / "quickstart_standalone.xlsm"
 XLWINGS_VERSION = "0.37.8"  # the version whose VBA module the vendored quickstart carries (pinned in pyproject)
 
-TEMPLATES: dict[str, str] = {"zh": "跟进助手模板.xlsm", "en": "followup_template_en.xlsm"}
+TEMPLATES: dict[str, str] = MACRO_TEMPLATES  # the names `init --excel NEW.xlsm` copies from
 CREATED = datetime(2025, 1, 1, 0, 0, 0)
 PROPERTIES: dict[str, dict[str, object]] = {
     "zh": {"title": "跟进助手模板（带按钮）", "subject": "客户跟进记录", "author": "跟进助手",

@@ -1,0 +1,78 @@
+"""`init --excel` on a path that does not exist yet: .xlsx built from the templates, .xlsm copied
+from the macro template (its buttons and VBA cannot be generated), and both shipped with the add-on."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from addon import pipeline, setup
+from addon.backends import SourceUnavailable
+from addon.cli import main
+from addon.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_new_xlsm_is_the_macro_template_and_runs(lang: str, tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "team.xlsm"
+    assert main(["init", "--excel", str(path), "--lang", lang]) == 0
+    template = ROOT / "sheet_templates" / setup.MACRO_TEMPLATES[lang]
+    assert path.read_bytes() == template.read_bytes()
+    config = load_config(None, overrides={"locale": "zh-CN" if lang == "zh" else "en", "source": {"excel": str(path)},
+                                          "state_dir": str(tmp_path / "state"), "excel": {"backups": 0}})
+    assert pipeline.run(config, as_of=date(2026, 11, 23), send=False).written
+    with zipfile.ZipFile(path) as new, zipfile.ZipFile(template) as old:
+        assert new.read("xl/vbaProject.bin") == old.read("xl/vbaProject.bin")  # the buttons' macros survive the run
+
+
+def test_a_new_xlsx_is_built_from_the_template_tabs(tmp_path: Path) -> None:
+    path = tmp_path / "team.xlsx"
+    assert main(["init", "--excel", str(path), "--lang", "en"]) == 0
+    with zipfile.ZipFile(path) as book:
+        assert "xl/vbaProject.bin" not in book.namelist()
+    assert "already has" in setup.init_excel(path, "en")  # a second init changes nothing
+
+
+def test_a_missing_macro_template_is_a_clear_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(setup, "template_dirs", lambda: [tmp_path / "nowhere"])
+    path = tmp_path / "team.xlsm"
+    assert main(["init", "--excel", str(path), "--lang", "en"]) == 3
+    err = capsys.readouterr().err
+    assert "followup_template_en.xlsm is not installed" in err and "Traceback" not in err
+    assert not path.exists()
+
+
+def test_creating_never_overwrites_a_file_that_appeared(tmp_path: Path) -> None:
+    target = tmp_path / "team.xlsm"
+    target.write_bytes(b"the user's own file")
+    with pytest.raises(SourceUnavailable, match="appeared while it was being created"):
+        setup._copy_new(setup.macro_template("zh"), target)
+    assert target.read_bytes() == b"the user's own file"
+
+
+def test_the_wheel_ships_the_templates_where_init_looks_for_them(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "addon", source / "addon", ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "sheet_templates").mkdir()
+    for template in [*ROOT.glob("sheet_templates/*.xlsx"), *ROOT.glob("sheet_templates/*.xlsm")]:
+        shutil.copy(template, source / "sheet_templates" / template.name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(source)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {Path(n).name for n in archive.namelist() if "/data/share/followup-addon/sheet_templates/" in n}
+    installed_dir = setup.template_dirs()[-1]
+    assert installed_dir.parts[-3:] == ("share", "followup-addon", "sheet_templates")  # where pip puts them under sys.prefix
+    assert set(setup.MACRO_TEMPLATES.values()) <= shipped
+    assert {p.name for p in ROOT.glob("sheet_templates/*.xls[xm]")} == shipped
