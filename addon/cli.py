@@ -54,6 +54,19 @@ def _print_json(doc: Any) -> None:
     sys.stdout.write("\n")
 
 
+def _say_messages(result: pipeline.RunResult) -> None:
+    """One line per planned message: what happened, which kind, to whom, for how many customers."""
+    from addon.core.reminders import kind_label
+    from addon.notify.send import OUTCOME_LABELS
+
+    locale = result.config.locale
+    zh = locale.startswith("zh")
+    for m in result.messages:
+        outcome = OUTCOME_LABELS.get(m.outcome, (m.outcome, m.outcome))[0 if zh else 1]
+        count = f"（{len(m.customers)} 位客户）" if zh else f" ({len(m.customers)} customer{'s' if len(m.customers) != 1 else ''})"
+        _say(f"  {outcome}：{kind_label(m.kind, locale)} → {m.to}{count}" if zh else f"  {outcome}: {kind_label(m.kind, locale)} → {m.to}{count}")
+
+
 def print_summary(result: pipeline.RunResult) -> None:
     """The one-screen summary every run ends with."""
     s = result.summary()
@@ -111,8 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             exit_code = max(exit_code, pipeline.EXIT_SOURCE)
             continue
         if args.dry_run:
-            for message in result.messages:
-                _say(f"  would send {message.kind} to {message.to}: {len(message.customers)} customer(s)")
+            _say_messages(result)
         documents.append(result.to_json())
         print_summary(result)
         exit_code = max(exit_code, result.exit_code)
@@ -141,16 +153,15 @@ def cmd_kpi(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(result.kpis.to_json())
     else:
-        for key, value in result.kpis.to_json().items():
-            if not isinstance(value, list | dict):
-                _say(f"  {key}: {'—' if value is None else value}")
+        from addon.core.kpi_tab import headline_lines
+
+        print("\n".join(headline_lines(result.kpis, result.config.locale)))
     return pipeline.EXIT_OK
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
     result = pipeline.remind(_load(args), as_of=args.as_of, force=args.force, progress=_progress(args))
-    for message in result.messages:
-        _say(f"  {message.outcome}: {message.kind} → {message.to} ({len(message.customers)})")
+    _say_messages(result)
     if args.json:
         _print_json({"summary": result.summary(), "messages": result.to_json()["messages"]})
     print_summary(result)

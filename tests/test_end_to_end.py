@@ -241,3 +241,30 @@ def test_summary_speaks_the_workbook_language(lang: str, expected: str, tmp_path
     status = next(line for line in out.splitlines() if line.startswith(("  状态：", "  Status: ")))
     labels = ("建议退回公海", "逾期升级", "逾期", "今日到期", "即将到期", "正常") if lang == "zh" else ("Return to pool", "Escalated", "Overdue", "Due today", "Due soon", "OK")
     assert [status.index(f"{label} ") for label in labels] == sorted(status.index(f"{label} ") for label in labels)  # most urgent first
+
+
+def test_message_lines_speak_the_workbook_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.demo_data import write_demo_workbook
+
+    write_demo_workbook(tmp_path / "book.xlsx", AS_OF, "en")
+    config = tmp_path / "config.yaml"
+
+    def configure(locale: str) -> None:
+        config.write_text(f"locale: {locale}\nsource: {{excel: book.xlsx}}\nstate_dir: state\n"
+                          "reminders: {transport: outbox, outbox: outbox, send_on: every_day}\n", encoding="utf-8")
+
+    configure("en")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--dry-run", "--quiet", "--json"]) in (0, 1)
+    captured = capsys.readouterr()
+    planned = json.loads(captured.out)["messages"]
+    lines = [line for line in captured.err.splitlines() if line.startswith("  would send: ")]
+    assert planned and len(lines) == len(planned)
+    first = planned[0]
+    assert lines[0] == f"  would send: follow-up digest → {first['to']} ({len(first['customers'])} customers)"
+
+    configure("zh-CN")
+    assert main(["remind", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    sent = [line for line in err.splitlines() if line.startswith("  已发送：")]
+    assert len(sent) == len(planned) and "sent" not in err and "digest" not in err
+    assert sent[0] == f"  已发送：跟进提醒 → {first['to']}（{len(first['customers'])} 位客户）"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
 
 import pytest
 
 from addon.config import load_config
-from addon.core.kpi import SCALAR_KEYS, compute
-from addon.core.kpi_tab import DEFINITIONS, FIGURES, NONE, UNDER_FOLLOWED_ROWS, kpi_tab
+from addon.core.kpi import COUNT_KEYS, RATE_KEYS, SCALAR_KEYS, compute
+from addon.core.kpi_tab import DEFINITIONS, FIGURES, NONE, UNDER_FOLLOWED_ROWS, headline_lines, kpi_tab
 from addon.model import Customer, Dataset, FollowUp, StyledCell
 from tests.test_kpi import AS_OF, book
 
@@ -257,3 +259,54 @@ def test_libreoffice_opens_the_kpi_tab(tmp_path, kpis, soffice):
     assert sheet[header + 1][1] == pytest.approx(doc["on_time_rate"])
     assert sheet[header + 1 + SCALAR_KEYS.index("coverage")][2] == NONE
     assert len(_chart_refs(out / path.name)) == 2
+
+
+def _figure_text(value, key: str, locale: str, change: bool = False) -> str:
+    """The terminal's rendering of a JSON figure, spelled out independently of the code under test."""
+    if value is None:
+        return NONE
+    if key in RATE_KEYS:
+        if change:
+            return f"{value * 100:+.1f} 个百分点" if locale == "zh-CN" else f"{value * 100:+.1f} pp"
+        return f"{value * 100:.1f}%"
+    if key in COUNT_KEYS or key == "won_value_in_window":
+        return f"{value:+,.0f}" if change else f"{value:,.0f}"
+    return f"{value:+,.1f}" if change else f"{value:,.1f}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_headline_lines_show_the_json_figures_in_the_workbook_language(kpis, locale):
+    k, _dataset = kpis
+    doc = k.to_json()
+    lines = headline_lines(k, locale)
+    lang = 0 if locale == "zh-CN" else 1
+    assert lines[0].startswith("KPI汇总（截至 2026年11月23日" if lang == 0 else "KPI summary (as of 2026-11-23")
+    body = lines[2:-1]
+    assert len(body) == len(SCALAR_KEYS)
+    starts = set()
+    for key, line in zip(SCALAR_KEYS, body, strict=True):
+        label = FIGURES[key][lang]
+        assert line.startswith("  " + label + " ")
+        cells = [c.strip() for c in re.split(r"\s{2,}", line[len(label) + 2:].strip())]
+        change = doc["change"][key]
+        assert cells == [_figure_text(doc[key], key, locale), _figure_text(doc["previous"][key], key, locale),
+                         _figure_text(change, key, locale, change=True)], line
+        starts.add(len(line) - len(line[len(label) + 2:].lstrip()) + sum(1 for ch in label if ord(ch) > 0x2E80))
+    assert len(starts) == 1  # the values line up in one column on a terminal (wide CJK characters count twice)
+
+
+def test_kpi_command_prints_readable_figures(tmp_path, capsys):
+    from addon.cli import main
+    from addon.demo_data import write_demo_workbook
+
+    book_path = tmp_path / "book.xlsx"
+    write_demo_workbook(book_path, AS_OF, "en")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"locale: en\nsource: {{excel: {book_path.name}}}\nstate_dir: state\n", encoding="utf-8")
+    assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "On-time rate" in out and "%" in out and "on_time_rate" not in out
+    assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rate = doc["on_time_rate"]
+    assert f"{rate * 100:.1f}%" in next(line for line in out.splitlines() if "On-time rate" in line)

@@ -7,6 +7,7 @@ this tab by 0-based row/column offsets.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from addon.core.fields import owned_tab_name, value_label
@@ -26,6 +27,9 @@ LABELS = {
                  "Previous window: {pstart} to {pend}. Change = current − previous; “—” = no data. "
                  "Rows with errors are left out."),
     "headline": ("核心指标", "Headline figures"),
+    "points": ("{n:+.1f} 个百分点", "{n:+.1f} pp"),
+    "see_all": ("完整的 KPI 在“KPI汇总”工作表中（运行 run 后），或用 kpi --json 查看。",
+             "Every figure is on the KPI tab (after a run), or in `kpi --json`."),
     "figure": ("指标", "Figure"),
     "current": ("本期", "This window"),
     "previous": ("上期", "Previous window"),
@@ -186,6 +190,41 @@ def _cell(value: float | int | None, style: str) -> OutCell:
 
 def _header(locale: str, keys: tuple[str, ...]) -> list[OutCell]:
     return [StyledCell(_t(locale, k), "header") for k in keys]
+
+
+def _shown(value: float | int | None, style: str, locale: str, change: bool = False) -> str:
+    """A figure as the tab's number format displays it."""
+    if value is None:
+        return NONE
+    if style == "percent":
+        return _t(locale, "points", n=value * 100) if change else f"{value * 100:.1f}%"
+    sign = "+" if change else ""
+    return f"{value:{sign},.0f}" if style == "number" else f"{value:{sign},.1f}"
+
+
+def _width(words: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in words)
+
+
+def headline_lines(kpis: Kpis, locale: str) -> list[str]:
+    """The headline figures as text for a terminal: this window, the previous one and the change."""
+    def date_(day: date) -> str:
+        return format_date(day, locale)
+
+    labels = [text(FIGURES, locale, key) for key in SCALAR_KEYS]
+    pad = max(_width(label) for label in labels) + 2
+    head = [_t(locale, k) for k in ("current", "previous", "change")]
+    lines = [
+        _t(locale, "title", as_of=date_(kpis.as_of), days=kpis.window_days, start=date_(kpis.window.start), end=date_(kpis.window.end)),
+        "  " + " " * pad + "".join(f"{h}{' ' * max(1, 16 - _width(h))}" for h in head).rstrip(),
+    ]
+    for key, label in zip(SCALAR_KEYS, labels, strict=True):
+        style = _style(key)
+        cells = (_shown(kpis.current.get(key), style, locale), _shown(kpis.previous.get(key), style, locale),
+                 _shown(kpis.change(key), style, locale, change=True))
+        lines.append("  " + label + " " * (pad - _width(label)) + "".join(f"{c:<16}" for c in cells).rstrip())
+    lines.append(_t(locale, "see_all"))
+    return lines
 
 
 def kpi_tab(kpis: Kpis, dataset: Dataset, locale: str) -> TabSpec:

@@ -126,12 +126,18 @@ _CATALOG = {
     "what.escalation": ("逾期升级提醒", "escalation digest"),
     "what.pool_notice": ("公海回收通知", "pool notice"),
     "what.pool_warning": ("公海回收预警", "pool warning"),
+    "what.admin": ("管理员通知", "admin notice"),
 }
 
 
 def _t(locale: str, key: str, **params: object) -> str:
     template = _CATALOG[key][lang_index(locale)]
     return template.format(**params)
+
+
+def kind_label(kind: str, locale: str) -> str:
+    """A message kind in words ("follow-up digest", "跟进提醒")."""
+    return _t(locale, f"what.{kind}") if f"what.{kind}" in _CATALOG else kind
 
 
 def is_send_day(day: date, config: Config) -> bool:
