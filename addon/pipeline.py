@@ -157,6 +157,8 @@ def load(config: Config, backend: Backend, as_of: date, progress: Progress = _qu
         if roles[role] is None:
             missing.append(_missing_tab_issue(role, configured, names, config.locale))
     dataset = validate(by_role, config, as_of)
+    # Hand on only the tabs the write needs: the raw FollowUps rows (the bulk of memory) are freed on return.
+    kept: dict[str, Table | None] = {role: by_role[role] for role in ("customers", "runlog")}
     if missing:
         dataset = Dataset(
             customers=dataset.customers,
@@ -166,7 +168,7 @@ def load(config: Config, backend: Backend, as_of: date, progress: Progress = _qu
             tabs=dataset.tabs,
             header_rows=dataset.header_rows,
         )
-    return dataset, by_role, names
+    return dataset, kept, names
 
 
 _MISSING_TAB = {

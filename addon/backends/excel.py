@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 import zipfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future
@@ -47,7 +48,7 @@ class ExcelBackend:
         self.backups = backups
         self.backup_dir = backup_dir
         self._book: python_calamine.CalamineWorkbook | None = None
-        self._reading: dict[str, Future[Rows]] = {}  # tabs handed out, reused by the write's check
+        self._handed_out: dict[str, weakref.ref[Table]] = {}  # tabs read, reused by the write's check
         self._read_version: tuple[int, int, int] | None = None  # the file they were read from
 
     def _open(self) -> python_calamine.CalamineWorkbook:
@@ -55,7 +56,7 @@ class ExcelBackend:
             check_readable(self.path)
             try:
                 self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
-                self._reading, self._read_version = {}, file_version(self.path)
+                self._handed_out, self._read_version = {}, file_version(self.path)
             except python_calamine.PasswordError:
                 raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy") from None
             except (python_calamine.CalamineError, OSError, ValueError) as error:
@@ -74,12 +75,14 @@ class ExcelBackend:
         """Start reading every named tab at once; each is handed out when it has loaded, so the
         Customers tab can be validated while the (much larger) FollowUps tab is still loading."""
         self._open()
-        self._reading = start_reading(self.path, names)
-        return TabsLoading(self.path, self._reading)
+        self._handed_out = {}
+        return TabsLoading(self.path, start_reading(self.path, names), self._handed_out)
 
     def _rows_read(self) -> dict[str, Rows]:
-        """The tabs read so far, for the write's check to reuse instead of reading them again."""
-        return {name: f.result() for name, f in self._reading.items() if f.done() and f.exception() is None}
+        """Tabs handed out that the caller still holds, for the write's check to reuse instead of
+        reading them again (only weakly remembered: a tab nobody needs any more is freed at once)."""
+        alive = {name: ref() for name, ref in self._handed_out.items()}
+        return {name: table.rows for name, table in alive.items() if table is not None}
 
     def close(self) -> None:
         if self._book is not None:
@@ -92,15 +95,15 @@ class ExcelBackend:
         self.close()  # the writer replaces the file; don't hold it open (Windows)
         unchanged = self._read_version is not None and self._read_version == file_version(self.path)
         update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._rows_read() if unchanged else None)
-        self._reading, self._read_version = {}, None
+        self._handed_out, self._read_version = {}, None
 
 
 
 class TabsLoading(Mapping[str, Table]):
     """Tabs still being read in the background; looking one up waits for it (and raises its read error)."""
 
-    def __init__(self, path: Path, futures: dict[str, Future[Rows]]) -> None:
-        self._path, self._futures = path, futures
+    def __init__(self, path: Path, futures: dict[str, Future[Rows]], handed_out: dict[str, weakref.ref[Table]]) -> None:
+        self._path, self._futures, self._handed_out = path, futures, handed_out
         self._tables: dict[str, Table] = {}
 
     def __getitem__(self, name: str) -> Table:
@@ -112,6 +115,7 @@ class TabsLoading(Mapping[str, Table]):
                 raise SourceUnavailable(f"cannot read tab {name!r} of {self._path.name}: {error}") from None
             # Handed over as calamine gives them ('' for blanks); validation renders any value safely.
             table = self._tables[name] = Table(name=name, rows=rows, first_row=1)
+            self._handed_out[name] = weakref.ref(table)
         return table
 
     def __iter__(self) -> Iterator[str]:
