@@ -47,3 +47,11 @@ def test_a_run_that_fails_to_read_leaves_the_collector_on(tmp_path: Path) -> Non
     with pytest.raises(SourceUnavailable):
         pipeline.check(config, as_of=date(2026, 11, 23))  # fails inside the pass, reading
     assert gc.isenabled()
+
+
+def test_what_the_block_built_lands_in_the_oldest_generation() -> None:
+    with gc_paused():
+        built = [[i] for i in range(1000)]
+    marker = built[500]
+    assert any(o is marker for o in gc.get_objects(generation=2))
+    assert not any(o is marker for o in gc.get_objects(generation=0))

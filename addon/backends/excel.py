@@ -98,7 +98,6 @@ class ExcelBackend:
         self._handed_out, self._read_version = {}, None
 
 
-
 class TabsLoading(Mapping[str, Table]):
     """Tabs still being read in the background; looking one up waits for it (and raises its read error)."""
 
