@@ -5,6 +5,7 @@ Every error names the key path, the bad value and the fix; the CLI turns ConfigE
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -322,13 +323,44 @@ def _format_errors(error: ValidationError, data: Mapping[str, Any]) -> list[str]
         loc = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            problems.append(f"{loc}: unknown key (value {item['input']!r}); check its spelling or remove it")
+            problems.append(f"{loc}: unknown key (value {item['input']!r}); {_known_keys_hint(item['loc'])}")
             continue
         value = item.get("input")
         shown = "" if isinstance(value, Mapping) or loc == "" else f" = {value!r}"
         fix = _FIXES.get(item["type"], "")
         problems.append(f"{loc or '(top level)'}{shown}: {message}{fix}")
     return problems
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The settings model that owns the last key of `loc` (list positions and dict keys skipped)."""
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        if not isinstance(part, str) or part not in model.model_fields:
+            continue
+        nested = [t for t in _types_in(model.model_fields[part].annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not nested:
+            return None
+        model = nested[0]
+    return model
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    """A type and everything inside it: Optional[X], list[X], dict[str, X] all yield X."""
+    found = [annotation]
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_types_in(arg))
+    return found
+
+
+def _known_keys_hint(loc: tuple[Any, ...]) -> str:
+    model = _model_at(loc)
+    if model is None:
+        return "check its spelling or remove it"
+    keys = [name for name, info in model.model_fields.items() if not info.exclude]
+    close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.75)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    return f"{hint}known keys here: {', '.join(keys)}"
 
 
 _FIXES = {

@@ -168,6 +168,23 @@ def test_config_error_names_key_value_and_exit_2(tmp_path: Path, capsys: pytest.
     assert "cadence.by_tier.A" in err and "'weekly'" in err and "7d" in err
 
 
+@pytest.mark.parametrize(("yaml_text", "where", "hint", "listed"), [
+    ("cadence: {by_teir: {A: 7d}}\n", "cadence.by_teir: unknown key", "did you mean `by_tier`?", "pool_after"),
+    ("workbooks: [{name: east, source: {exel: east.xlsx}}]\n", "workbooks.0.source.exel: unknown key", "did you mean `excel`?", "google"),
+    ("sorce: {excel: x.xlsx}\n", "sorce: unknown key", "did you mean `source`?", "reminders"),
+    ("schedule: {times: ['09:00']}\n", "schedule.times: unknown key", "", "at, days, every"),
+])
+def test_an_unknown_key_is_answered_with_the_keys_that_exist(
+    yaml_text: str, where: str, hint: str, listed: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml_text, encoding="utf-8")
+    assert main(["check", "--config", str(config)]) == 2
+    line = next(line for line in capsys.readouterr().err.splitlines() if where in line)
+    assert (hint in line) if hint else ("did you mean" not in line)  # no far-fetched guess
+    assert "known keys here: " in line and listed in line and "base_dir" not in line
+
+
 def test_locked_workbook_exit_3_and_unchanged(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder, _, _, _ = demo
     path = tmp_path / "book.xlsx"
