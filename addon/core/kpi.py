@@ -625,9 +625,12 @@ def book_as_of(dataset: Dataset, day: date) -> Dataset:
         if c.created is None or c.created < end
     ]
     keys = {c.key for c in customers}
-    then = replace(dataset, customers=customers, followups=[f for f in dataset.followups if f.at < end and f.customer_key in keys])
-    then.__dict__["histories"] = {k: h for k, h in histories.items() if k in keys}  # the cache, derived without regrouping
-    return then
+    return replace(
+        dataset,
+        customers=customers,
+        followups=[f for f in dataset.followups if f.at < end and f.customer_key in keys],
+        grouped={k: h for k, h in histories.items() if k in keys},  # derived from today's histories, not regrouped
+    )
 
 
 def previous_statuses(
