@@ -54,6 +54,11 @@ def _print_json(doc: Any) -> None:
     sys.stdout.write("\n")
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 customer', '2 customers' (English only; Chinese counts need no plural)."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _say_messages(result: pipeline.RunResult) -> None:
     """One line per planned message: what happened, which kind, to whom, for how many customers."""
     from addon.core.reminders import kind_label
@@ -63,7 +68,7 @@ def _say_messages(result: pipeline.RunResult) -> None:
     zh = locale.startswith("zh")
     for m in result.messages:
         outcome = OUTCOME_LABELS.get(m.outcome, (m.outcome, m.outcome))[0 if zh else 1]
-        count = f"（{len(m.customers)} 位客户）" if zh else f" ({len(m.customers)} customer{'s' if len(m.customers) != 1 else ''})"
+        count = f"（{len(m.customers)} 位客户）" if zh else f" ({_count(len(m.customers), 'customer')})"
         _say(f"  {outcome}：{kind_label(m.kind, locale)} → {m.to}{count}" if zh else f"  {outcome}: {kind_label(m.kind, locale)} → {m.to}{count}")
 
 
@@ -77,8 +82,10 @@ def print_summary(result: pipeline.RunResult) -> None:
     sent = s["messages"]
     lines = [
         ("跟进助手 — " if zh else "Follow-up Add-on — ") + f"{s['mode']} · {s['source']} · " + ("截至 " if zh else "as of ") + s["as_of"],
-        (f"  客户 {s['customers']} 位，跟进记录 {s['followups']} 条" if zh else f"  {s['customers']} customers, {s['followups']} follow-ups"),
-        (f"  数据问题：{s['errors']} 个错误，{s['warnings']} 个警告" if zh else f"  Data issues: {s['errors']} errors, {s['warnings']} warnings"),
+        (f"  客户 {s['customers']} 位，跟进记录 {s['followups']} 条" if zh
+         else f"  {_count(s['customers'], 'customer')}, {_count(s['followups'], 'follow-up')}"),
+        (f"  数据问题：{s['errors']} 个错误，{s['warnings']} 个警告" if zh
+         else f"  Data issues: {_count(s['errors'], 'error')}, {_count(s['warnings'], 'warning')}"),
         ("  状态：" if zh else "  Status: ") + (parts or "—"),
         (f"  需跟进（逾期/升级/公海）：{s['overdue']}" if zh else f"  Needing contact (overdue/escalated/pool): {s['overdue']}"),
     ]

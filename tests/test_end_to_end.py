@@ -285,3 +285,22 @@ def test_message_lines_speak_the_workbook_language(tmp_path: Path, capsys: pytes
     sent = [line for line in err.splitlines() if line.startswith("  已发送：")]
     assert len(sent) == len(planned) and "sent" not in err and "digest" not in err
     assert sent[0] == f"  已发送：跟进提醒 → {first['to']}（{len(first['customers'])} 位客户）"
+
+
+def test_english_summary_counts_one_and_many(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Customers"
+    book.active.append(["Name", "Owner", "Tier"])
+    book.active.append(["Acme", "Li", "A"])  # Li is not in a Team tab: one warning
+    follow = book.create_sheet("FollowUps")
+    follow.append(["Customer name", "Date"])
+    book.save(tmp_path / "one.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text("locale: en\nsource: {excel: one.xlsx}\nstate_dir: state\n", encoding="utf-8")
+    main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"])
+    captured = capsys.readouterr()
+    warnings = json.loads(captured.out)["summary"]["warnings"]
+    assert "  1 customer, 0 follow-ups\n" in captured.err
+    assert f"  Data issues: 0 errors, {warnings} warning{'' if warnings == 1 else 's'}\n" in captured.err
