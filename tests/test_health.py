@@ -95,7 +95,7 @@ def test_render_in_both_languages(tmp_path):
                                            "attempts": 4, "message": "workbook not found: /data/west.xlsx"}}
     en = render_status(d, assess(d), make_config(tmp_path, "en"))
     assert "Follow-up Add-on service: running" in en
-    assert "Workbook east: /data/east.xlsx" in en and "✔ ok (exit code 0, attempt 1)" in en and "120 customers" in en
+    assert "Workbook east: /data/east.xlsx" in en and "✔ ok (exit code 0, attempt 1)" in en and "customers: 120, data errors: 0, needing contact: 14" in en
     assert "✘ source unavailable (exit code 3, attempt 4)" in en and "workbook not found" in en
     assert "consecutive failures: 3 (administrator alerted)" in en and "next run:" in en
     zh = render_status(d, assess(d), make_config(tmp_path, "zh-CN"))

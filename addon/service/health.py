@@ -238,7 +238,7 @@ _TEXT = {
     "last": ("    上次运行：{when} {mark} {outcome}（退出码 {code}，第 {attempts} 次尝试）",
              "    last run: {when} {mark} {outcome} (exit code {code}, attempt {attempts})"),
     "summary": ("    客户 {customers}，数据错误 {errors}，需跟进 {overdue}，提醒 {messages}",
-                "    {customers} customers, {errors} data errors, {overdue} needing contact, messages {messages}"),
+                "    customers: {customers}, data errors: {errors}, needing contact: {overdue}, messages: {messages}"),
     "message": ("    原因：{text}", "    reason: {text}"),
     "failures": ("    连续失败：{count} 次{alerted}", "    consecutive failures: {count}{alerted}"),
     "alerted": ("（已通知管理员）", " (administrator alerted)"),
