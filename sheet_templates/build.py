@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -45,13 +46,18 @@ def build(out_dir: Path = HERE) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_cli(build_fn: Callable[[Path], list[Path]], description: str, argv: list[str] | None = None) -> int:
+    """The command line both template builders share: `--out FOLDER`, prints what it wrote."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: sheet_templates/)")
     args = parser.parse_args(argv)
-    for path in build(args.out):
+    for path in build_fn(args.out):
         print(path)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(build, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":

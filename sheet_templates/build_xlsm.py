@@ -19,7 +19,6 @@ gives the same workbook; tests/test_xlsm_template.py checks the committed files 
 
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import re
@@ -236,12 +235,9 @@ def build(out_dir: Path = HERE) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=HERE, help="folder to write into (default: sheet_templates/)")
-    args = parser.parse_args(argv)
-    for path in build(args.out):
-        print(path)
-    return 0
+    from sheet_templates.build import run_cli
+
+    return run_cli(build, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
