@@ -117,3 +117,39 @@ def test_raw_rows_not_needed_for_the_write_are_freed_once_validated(demo: Path) 
     assert dataset.followups  # validated from the FollowUps tab …
     assert set(backend._rows_read()) == {dataset.tabs["customers"]}  # … whose raw rows (and Team's) are gone
     assert tables["customers"] is not None and backend._rows_read()[dataset.tabs["customers"]] is tables["customers"].rows
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="open files are listed through /proc")
+def test_the_write_waits_for_reads_still_holding_the_file(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows a reader's open handle would make replacing the workbook fail: the write waits for it."""
+    import os
+    import time
+
+    from addon.backends import calamine_tabs, xlsx_package
+    from addon.model import WriteSet
+
+    work = tmp_path / "book.xlsx"
+    work.write_bytes(demo.read_bytes())
+    plain_read = calamine_tabs.read_rows
+
+    def slow_read(path: Path, name: str) -> list[list[object]]:
+        with open(path, "rb"):  # held open a while, like a large tab being parsed
+            time.sleep(0.4)
+            return plain_read(path, name)
+
+    def open_on_workbook() -> list[str]:
+        return [fd for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}") == str(work.resolve())]
+
+    seen_at_write: list[list[str]] = []
+    plain_update = xlsx_package.update_workbook
+
+    def spying_update(path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        seen_at_write.append(open_on_workbook())
+        return plain_update(path, *args, **kwargs)
+
+    monkeypatch.setattr(calamine_tabs, "read_rows", slow_read)
+    monkeypatch.setattr(xlsx_package, "update_workbook", spying_update)
+    backend = ExcelBackend(work, backups=0)
+    backend.read(backend.sheet_names())  # handed out and dropped at once: the reads go on in the background
+    backend.write(WriteSet(columns=None, tabs=[]))
+    assert seen_at_write == [[]]

@@ -6,7 +6,7 @@ import logging
 import weakref
 import zipfile
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 import python_calamine
@@ -49,6 +49,7 @@ class ExcelBackend:
         self.backup_dir = backup_dir
         self._book: python_calamine.CalamineWorkbook | None = None
         self._handed_out: dict[str, weakref.ref[Table]] = {}  # tabs read, reused by the write's check
+        self._readers: list[weakref.ref[Future[Rows]]] = []  # reads that may still hold the file open
         self._read_version: tuple[int, int, int] | None = None  # the file they were read from
 
     def _open(self) -> python_calamine.CalamineWorkbook:
@@ -76,7 +77,9 @@ class ExcelBackend:
         Customers tab can be validated while the (much larger) FollowUps tab is still loading."""
         self._open()
         self._handed_out = {}
-        return TabsLoading(self.path, start_reading(self.path, names), self._handed_out)
+        futures = start_reading(self.path, names)
+        self._readers = [weakref.ref(f) for f in futures.values()]  # alive while running or still held
+        return TabsLoading(self.path, futures, self._handed_out)
 
     def _rows_read(self) -> dict[str, Rows]:
         """Tabs handed out that the caller still holds, for the write's check to reuse instead of
@@ -93,6 +96,7 @@ class ExcelBackend:
         from addon.backends.xlsx_package import update_workbook
 
         self.close()  # the writer replaces the file; don't hold it open (Windows)
+        wait([f for ref in self._readers if (f := ref()) is not None])  # nor may a tab still being read
         unchanged = self._read_version is not None and self._read_version == file_version(self.path)
         update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._rows_read() if unchanged else None)
         self._handed_out, self._read_version = {}, None
