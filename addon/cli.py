@@ -148,11 +148,27 @@ def cmd_check(args: argparse.Namespace) -> int:
         doc.pop("messages", None)
         _print_json(doc)
     else:
-        for issue in result.dataset.issues:
-            where = f"{issue.tab}!{issue.row}" if issue.row else issue.tab
-            _say(f"  [{issue.severity}] {where} {issue.column}: {issue.message}" + (f" — {issue.suggestion}" if issue.suggestion else ""))
+        _say_issues(result, show_all=args.all)
     print_summary(result)
     return result.exit_code
+
+
+ISSUES_SHOWN = 100  # a messy workbook can have thousands; the summary must stay in view
+
+
+def _say_issues(result: pipeline.RunResult, *, show_all: bool) -> None:
+    """Errors first (each group in sheet order), at most ISSUES_SHOWN unless asked for all."""
+    zh = result.config.locale.startswith("zh")
+    words = {"error": "错误", "warning": "警告"} if zh else {"error": "error", "warning": "warning"}
+    issues = sorted(result.dataset.issues, key=lambda i: i.severity != "error")
+    shown = issues if show_all else issues[:ISSUES_SHOWN]
+    for issue in shown:
+        where = f"{issue.tab}!{issue.row}" if issue.row else issue.tab
+        _say(f"  [{words.get(issue.severity, issue.severity)}] {where} {issue.column}: {issue.message}" + (f" — {issue.suggestion}" if issue.suggestion else ""))
+    rest = len(issues) - len(shown)
+    if rest:
+        _say(f"  …另有 {rest} 个问题：加 --all 全部列出；运行 run 后也都在“数据问题”工作表中" if zh
+             else f"  … and {rest} more: add --all to list every one; after a run they are all on the Issues tab")
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -250,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-send", action="store_true", help="write the sheet but send no reminders")
     p.add_argument("--force", action="store_true", help="resend reminders already sent today")
 
-    add("check", cmd_check, "validate only and list problems; writes nothing (exit 1 if any error)")
+    p = add("check", cmd_check, "validate only and list problems; writes nothing (exit 1 if any error)")
+    p.add_argument("--all", action="store_true", help=f"list every problem (default: the first {ISSUES_SHOWN}, errors first)")
     add("kpi", cmd_kpi, "compute the KPI figures; writes nothing")
     p = add("remind", cmd_remind, "send the reminders owed today; leaves the sheet alone")
     p.add_argument("--force", action="store_true", help="resend reminders already sent today")

@@ -304,3 +304,41 @@ def test_english_summary_counts_one_and_many(tmp_path: Path, capsys: pytest.Capt
     warnings = json.loads(captured.out)["summary"]["warnings"]
     assert "  1 customer, 0 follow-ups\n" in captured.err
     assert f"  Data issues: 0 errors, {warnings} warning{'' if warnings == 1 else 's'}\n" in captured.err
+
+
+def _messy_workbook(path: Path, rows: int) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Customers"
+    book.active.append(["Customer ID", "Name", "Email"])
+    for i in range(rows):
+        book.active.append([f"C{i:04d}", f"Customer {i}", "not-an-address"])  # a warning each
+    book.active.append(["C0000", "Duplicate ID", ""])  # one error, last in sheet order
+    book.create_sheet("FollowUps").append(["Customer ID", "Date"])
+    book.save(path)
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_check_lists_errors_first_and_keeps_the_summary_in_view(locale: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.cli import ISSUES_SHOWN
+
+    _messy_workbook(tmp_path / "messy.xlsx", ISSUES_SHOWN + 30)
+    config = tmp_path / "config.yaml"
+    config.write_text(f"locale: {locale}\nsource: {{excel: messy.xlsx}}\nstate_dir: state\n", encoding="utf-8")
+    assert main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]) == 1
+    total = len(json.loads(capsys.readouterr().out)["issues"])
+    assert total > ISSUES_SHOWN
+
+    error, warning = ("[错误]", "[警告]") if locale == "zh-CN" else ("[error]", "[warning]")
+    assert main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 1
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("  [")]
+    assert len(lines) == ISSUES_SHOWN
+    assert lines[0].startswith(f"  {error} ") and all(line.startswith(f"  {warning} ") for line in lines[1:])
+    assert main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 1
+    more = next(line for line in capsys.readouterr().err.splitlines() if line.startswith("  …"))
+    assert str(total - ISSUES_SHOWN) in more and "--all" in more
+
+    assert main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--all"]) == 1
+    err = capsys.readouterr().err
+    assert len([line for line in err.splitlines() if line.startswith("  [")]) == total and "  …" not in err
