@@ -45,8 +45,10 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _progress(args: argparse.Namespace):
-    return (lambda _m: None) if getattr(args, "quiet", False) else (lambda m: _say(f"… {m}"))
+def _progress(args: argparse.Namespace, locale: str = "en"):
+    from addon.i18n import progress_text
+
+    return (lambda _m: None) if getattr(args, "quiet", False) else (lambda m: _say(f"… {progress_text(m, locale)}"))
 
 
 def _print_json(doc: Any) -> None:
@@ -122,7 +124,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     dry_run=args.dry_run,
                     send=not args.no_send,
                     force=args.force,
-                    progress=_progress(args),
+                    progress=_progress(args, target.locale),
                 )
         except SourceUnavailable as error:
             if len(targets) == 1:
@@ -141,7 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    result = pipeline.check(_load(args), as_of=args.as_of, progress=_progress(args))
+    config = _load(args)
+    result = pipeline.check(config, as_of=args.as_of, progress=_progress(args, config.locale))
     if args.json:
         doc = result.to_json()
         doc.pop("kpi", None)
@@ -172,7 +175,8 @@ def _say_issues(result: pipeline.RunResult, *, show_all: bool) -> None:
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
-    result = pipeline.check(_load(args), as_of=args.as_of, progress=_progress(args))
+    config = _load(args)
+    result = pipeline.check(config, as_of=args.as_of, progress=_progress(args, config.locale))
     if args.json:
         _print_json(result.kpis.to_json())
     else:
@@ -183,7 +187,8 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
-    result = pipeline.remind(_load(args), as_of=args.as_of, force=args.force, progress=_progress(args))
+    config = _load(args)
+    result = pipeline.remind(config, as_of=args.as_of, force=args.force, progress=_progress(args, config.locale))
     _say_messages(result)
     if args.json:
         _print_json({"summary": result.summary(), "messages": result.to_json()["messages"]})
@@ -194,7 +199,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from addon.demo import run_demo
 
-    result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args))
+    result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args, "zh-CN" if args.lang == "zh" else "en"))
     if args.json:
         _print_json(result.to_json())
     print_summary(result)

@@ -53,3 +53,31 @@ STATUS_LABELS: Catalog = {
 
 def status_label(status: str, locale: str) -> str:
     return text(STATUS_LABELS, locale, status)
+
+
+# The pipeline reports its steps in English, a stable text each shell words its own way (the CLI
+# below, the Excel status bar in addon.xl): the step's opening words -> (zh, en) for the CLI.
+PROGRESS_STEPS: Catalog = {
+    "reading": ("正在读取", "reading"),
+    "validating rows": ("正在校验数据", "validating rows"),
+    "applying cadence rules": ("正在计算跟进状态和 KPI", "applying cadence rules and computing KPIs"),
+    "writing owned": ("正在写入状态列和汇总工作表", "writing owned columns and tabs"),
+    "sending reminders": ("正在发送提醒", "sending reminders"),
+    "planning reminders": ("正在准备提醒（试运行）", "planning reminders (dry run)"),
+    "writing demo workbook": ("正在生成演示工作簿", "writing demo workbook"),
+}
+_DETAIL_STEPS = ("reading", "writing demo workbook")  # followed by a path worth showing
+
+
+def progress_step(message: str) -> str | None:
+    """Which pipeline step a progress line reports, or None for another message."""
+    return next((step for step in PROGRESS_STEPS if message.startswith(step)), None)
+
+
+def progress_text(message: str, locale: str) -> str:
+    """A pipeline progress line in the locale's words (with its path, where it has one)."""
+    step = progress_step(message)
+    if step is None or lang_index(locale) != 0:
+        return message
+    detail = message[len(step):].strip() if step in _DETAIL_STEPS else ""
+    return text(PROGRESS_STEPS, locale, step) + (f" {detail}" if detail else "")

@@ -25,7 +25,7 @@ from addon.backends.base import SourceUnavailable
 from addon.backends.xlwings_live import XlwingsBackend
 from addon.config import Config, ConfigError, load_config
 from addon.core.fields import OWNED_TABS, lang_index
-from addon.i18n import text
+from addon.i18n import progress_step, text
 from addon.model import OutCell, StyledCell, TabSpec, WriteSet
 from addon.xl_settings import (
     find_settings_tab,
@@ -90,7 +90,7 @@ MESSAGES = {
     "failed_status": ("出错了，详见弹出的消息。", "failed; see the message box."),
 }
 
-# Progress texts of addon.pipeline (English, for the CLI) -> message keys above.
+# Steps of addon.pipeline (addon.i18n.progress_step) -> message keys above.
 _PROGRESS = {
     "reading": "reading",
     "validating rows": "validating",
@@ -127,11 +127,8 @@ class ExcelUI:
 
     def progress(self, message: str) -> None:
         """Translate the pipeline's progress lines into the workbook's language."""
-        for prefix, key in _PROGRESS.items():
-            if message.startswith(prefix):
-                self.status(self.t(key))
-                return
-        self.status(message)
+        key = _PROGRESS.get(progress_step(message) or "")
+        self.status(self.t(key) if key else message)
 
     def tab_progress(self, name: str) -> None:
         self.status(self.t("writing_tab", name=name))

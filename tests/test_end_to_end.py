@@ -342,3 +342,19 @@ def test_check_lists_errors_first_and_keeps_the_summary_in_view(locale: str, tmp
     assert main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--all"]) == 1
     err = capsys.readouterr().err
     assert len([line for line in err.splitlines() if line.startswith("  [")]) == total and "  …" not in err
+
+
+def test_progress_lines_speak_the_workbook_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.demo_data import write_demo_workbook
+    from addon.i18n import PROGRESS_STEPS, progress_text
+
+    write_demo_workbook(tmp_path / "book.xlsx", AS_OF, "zh")
+    config = tmp_path / "config.yaml"
+    config.write_text("locale: zh-CN\nsource: {excel: book.xlsx}\nstate_dir: state\n", encoding="utf-8")
+    main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--no-send"])
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("… ")]
+    assert progress[0] == f"… 正在读取 {tmp_path / 'book.xlsx'}"  # the path kept
+    assert progress[1:] == ["… 正在校验数据", "… 正在计算跟进状态和 KPI", "… 正在写入状态列和汇总工作表"]
+    assert progress_text("validating rows", "en") == "validating rows"
+    assert progress_text("something else", "zh-CN") == "something else"  # an unknown line is shown as it is
+    assert all(zh and en for zh, en in PROGRESS_STEPS.values())
