@@ -18,7 +18,7 @@ from typing import Any
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
-from addon.i18n import status_label
+from addon.i18n import status_label, text
 from addon.model import STATUS_ORDER
 
 
@@ -74,6 +74,9 @@ def _say_messages(result: pipeline.RunResult) -> None:
         _say(f"  {outcome}：{kind_label(m.kind, locale)} → {m.to}{count}" if zh else f"  {outcome}: {kind_label(m.kind, locale)} → {m.to}{count}")
 
 
+MODES = {"run": ("运行", "run"), "check": ("检查", "check"), "remind": ("提醒", "remind"), "demo": ("演示", "demo"), "serve": ("定时服务", "serve")}
+
+
 def print_summary(result: pipeline.RunResult) -> None:
     """The one-screen summary every run ends with."""
     s = result.summary()
@@ -83,7 +86,8 @@ def print_summary(result: pipeline.RunResult) -> None:
     parts = ("，" if zh else ", ").join(f"{status_label(k, result.config.locale)} {v}" for k, v in urgent_first if v)
     sent = s["messages"]
     lines = [
-        ("跟进助手 — " if zh else "Follow-up Add-on — ") + f"{s['mode']} · {s['source']} · " + ("截至 " if zh else "as of ") + s["as_of"],
+        ("跟进助手 — " if zh else "Follow-up Add-on — ") + f"{text(MODES, result.config.locale, s['mode'])} · {s['source']} · "
+        + ("截至 " if zh else "as of ") + s["as_of"],
         (f"  客户 {s['customers']} 位，跟进记录 {s['followups']} 条" if zh
          else f"  {_count(s['customers'], 'customer')}, {_count(s['followups'], 'follow-up')}"),
         (f"  数据问题：{s['errors']} 个错误，{s['warnings']} 个警告" if zh

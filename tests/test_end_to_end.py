@@ -255,6 +255,7 @@ def test_summary_speaks_the_workbook_language(lang: str, expected: str, tmp_path
     out = capsys.readouterr().err  # the summary is for people: stderr, so --json output stays clean
     line = next(line for line in out.splitlines() if line.startswith(expected[:6]))
     assert line.startswith(expected) and ("sent" not in line if lang == "zh" else "已" not in line)
+    assert any(line.startswith("跟进助手 — 演示 · " if lang == "zh" else "Follow-up Add-on — demo · ") for line in out.splitlines())
     status = next(line for line in out.splitlines() if line.startswith(("  状态：", "  Status: ")))
     labels = ("建议退回公海", "逾期升级", "逾期", "今日到期", "即将到期", "正常") if lang == "zh" else ("Return to pool", "Escalated", "Overdue", "Due today", "Due soon", "OK")
     assert [status.index(f"{label} ") for label in labels] == sorted(status.index(f"{label} ") for label in labels)  # most urgent first
