@@ -38,7 +38,9 @@ def _config_path(given: str | None) -> Path | None:
 
 
 def _load(args: argparse.Namespace) -> Config:
-    return load_config(_config_path(args.config))
+    config = load_config(_config_path(args.config))
+    args.locale = config.locale  # for messages printed after the command fails
+    return config
 
 
 def _say(message: str) -> None:
@@ -133,7 +135,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except SourceUnavailable as error:
             if len(targets) == 1:
                 raise
-            _say(f"Cannot use {target.source.excel or target.source.google}: {error}")
+            where = target.source.excel or target.source.google
+            _say((f"无法使用 {where}：" if target.locale.startswith("zh") else f"Cannot use {where}: ") + error.text(target.locale))
             exit_code = max(exit_code, pipeline.EXIT_SOURCE)
             continue
         if args.dry_run:
@@ -304,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(str(error))
         return pipeline.EXIT_CONFIG
     except SourceUnavailable as error:
-        _say(f"Cannot use the source: {error}")
+        locale = getattr(args, "locale", "en")
+        _say(("无法使用数据源：" if locale.startswith("zh") else "Cannot use the source: ") + error.text(locale))
         return pipeline.EXIT_SOURCE
     except KeyboardInterrupt:
         _say("Interrupted; nothing partial was written.")

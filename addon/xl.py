@@ -249,7 +249,7 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
     except ConfigError as error:
         ui.error(ui.t("config_error", problems="\n".join(f"• {p}" for p in error.problems), source=error.source))
     except SourceUnavailable as error:
-        ui.error(ui.t("source_error", detail=str(error)))
+        ui.error(ui.t("source_error", detail=error.text(ui.locale)))
     except Exception as error:
         with _file_log(config) as path:
             log.exception("Excel button failed")

@@ -185,16 +185,20 @@ def test_an_unknown_key_is_answered_with_the_keys_that_exist(
     assert "known keys here: " in line and listed in line and "base_dir" not in line
 
 
-def test_locked_workbook_exit_3_and_unchanged(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("locale", "said"), [
+    ("zh-CN", "无法使用数据源：book.xlsx 正在被 Excel 或 LibreOffice 打开（锁文件 ~$book.xlsx）；请关闭后再运行。"),
+    ("en", "Cannot use the source: book.xlsx is open in Excel or LibreOffice (lock file ~$book.xlsx); close it and run again."),
+])
+def test_locked_workbook_exit_3_and_unchanged(locale: str, said: str, demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder, _, _, _ = demo
     path = tmp_path / "book.xlsx"
     shutil.copy(folder / "跟进助手演示.xlsx", path)
     (tmp_path / "~$book.xlsx").write_bytes(b"locked by Excel")
     original = path.read_bytes()
     config = tmp_path / "config.yaml"
-    config.write_text("source: {excel: book.xlsx}\nreminders: {outbox: out}\nstate_dir: state\n", encoding="utf-8")
+    config.write_text(f"locale: {locale}\nsource: {{excel: book.xlsx}}\nreminders: {{outbox: out}}\nstate_dir: state\n", encoding="utf-8")
     assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 3
-    assert "Excel" in capsys.readouterr().err
+    assert said in capsys.readouterr().err
     assert path.read_bytes() == original
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.eml")), "nothing sent when the run is refused"
 
@@ -209,7 +213,7 @@ def test_reading_the_corpus_never_crashes(path: Path, tmp_path: Path, capsys: py
     err = capsys.readouterr().err
     assert "Traceback" not in err
     if path.name == "pass_protected.xlsx":
-        assert code == 3 and "password" in err
+        assert code == 3 and "设有密码" in err  # the built-in locale is zh-CN
     else:
         # No Customers tab is a data problem (exit 1); a file the reader cannot decode is refused by name (exit 3).
         assert code in (0, 1) or (code == 3 and path.name in err), err

@@ -45,7 +45,16 @@ STATUS_STYLE: dict[str, str] = {
 
 
 class SourceUnavailable(Exception):
-    """The workbook or sheet cannot be opened now (locked, missing, unreachable): exit code 3."""
+    """The workbook or sheet cannot be opened now (locked, missing, unreachable): exit code 3.
+
+    `zh`: the same message in Chinese, where one is written; shells show `text(locale)`."""
+
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
+
+    def text(self, locale: str) -> str:
+        return self.zh if self.zh and locale.lower().startswith("zh") else str(self)
 
 
 class Backend(Protocol):

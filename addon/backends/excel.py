@@ -24,19 +24,24 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 def check_readable(path: Path) -> None:
     """Fail early with words a user understands: missing file, wrong type, password protection."""
     if not path.exists():
-        raise SourceUnavailable(f"workbook not found: {path}; check `source: excel:` in the config (paths are relative to the config file)")
+        raise SourceUnavailable(f"workbook not found: {path}; check `source: excel:` in the config (paths are relative to the config file)",
+                                zh=f"找不到工作簿：{path}；请检查配置中的 source: excel:（相对路径以配置文件所在文件夹为准）")
     if path.is_dir():
-        raise SourceUnavailable(f"{path} is a folder; `source: excel:` must name an .xlsx or .xlsm file")
+        raise SourceUnavailable(f"{path} is a folder; `source: excel:` must name an .xlsx or .xlsm file",
+                                zh=f"{path} 是文件夹；source: excel: 应指向一个 .xlsx 或 .xlsm 文件")
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise SourceUnavailable(f"{path.name}: only .xlsx and .xlsm workbooks are supported (save an .xls or .csv as .xlsx first)")
+        raise SourceUnavailable(f"{path.name}: only .xlsx and .xlsm workbooks are supported (save an .xls or .csv as .xlsx first)",
+                                zh=f"{path.name}：只支持 .xlsx 和 .xlsm 工作簿（请先把 .xls 或 .csv 另存为 .xlsx）")
     if not zipfile.is_zipfile(path):
         with path.open("rb") as handle:
             magic = handle.read(8)
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise SourceUnavailable(
-                f"{path.name} is password-protected (encrypted); remove the password in Excel (File ▸ Info ▸ Protect Workbook) or use an unprotected copy"
+                f"{path.name} is password-protected (encrypted); remove the password in Excel (File ▸ Info ▸ Protect Workbook) or use an unprotected copy",
+                zh=f"{path.name} 设有密码（已加密）；请在 Excel 中去掉密码（文件 ▸ 信息 ▸ 保护工作簿），或使用未加密的副本",
             )
-        raise SourceUnavailable(f"{path.name} is not a valid .xlsx/.xlsm file (it may be damaged or still being copied)")
+        raise SourceUnavailable(f"{path.name} is not a valid .xlsx/.xlsm file (it may be damaged or still being copied)",
+                                zh=f"{path.name} 不是有效的 .xlsx/.xlsm 文件（可能已损坏，或仍在复制中）")
 
 
 class ExcelBackend:
@@ -59,7 +64,8 @@ class ExcelBackend:
                 self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
                 self._handed_out, self._read_version = {}, file_version(self.path)
             except python_calamine.PasswordError:
-                raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy") from None
+                raise SourceUnavailable(f"{self.path.name} is password-protected; remove the password or use an unprotected copy",
+                                        zh=f"{self.path.name} 设有密码；请去掉密码，或使用未加密的副本") from None
             except (python_calamine.CalamineError, OSError, ValueError) as error:
                 raise SourceUnavailable(f"cannot read {self.path.name}: {error}") from None
         return self._book
@@ -115,7 +121,8 @@ class TabsLoading(Mapping[str, Table]):
             try:
                 rows = self._futures[name].result()
             except (python_calamine.CalamineError, OSError, ValueError) as error:
-                raise SourceUnavailable(f"cannot read tab {name!r} of {self._path.name}: {error}") from None
+                raise SourceUnavailable(f"cannot read tab {name!r} of {self._path.name}: {error}",
+                                        zh=f"无法读取 {self._path.name} 的“{name}”工作表：{error}") from None
             # Handed over as calamine gives them ('' for blanks); validation renders any value safely.
             table = self._tables[name] = Table(name=name, rows=rows, first_row=1)
             self._handed_out[name] = weakref.ref(table)

@@ -61,7 +61,9 @@ def check_not_locked(path: Path) -> None:
     if locks:
         raise WorkbookLocked(
             f"{path.name} is open in Excel or LibreOffice (lock file {locks[0].name}); close it and run again. "
-            f"If no one has it open, the lock file is left over from a crash: delete {locks[0]}"
+            f"If no one has it open, the lock file is left over from a crash: delete {locks[0]}",
+            zh=f"{path.name} 正在被 Excel 或 LibreOffice 打开（锁文件 {locks[0].name}）；请关闭后再运行。"
+            f"如果没有人打开它，这个锁文件是程序崩溃后遗留的：删除 {locks[0]}",
         )
 
 
@@ -205,7 +207,8 @@ def atomic_replace(
             check_not_locked(path)
             if before is not None:
                 if file_version(path) != _version(before):
-                    raise WriteFailed(f"{path.name} was changed by someone else while the add-on was writing; nothing was replaced, run again")
+                    raise WriteFailed(f"{path.name} was changed by someone else while the add-on was writing; nothing was replaced, run again",
+                                      zh=f"写入期间 {path.name} 被其他人修改了；没有替换任何内容，请再运行一次")
                 if keep_backups > 0:
                     made_backup = backup(path, backup_dir, keep_backups + 1)  # the new one is pruned below
             os.replace(tmp, path)
