@@ -194,3 +194,23 @@ def test_a_save_between_read_and_write_is_checked_against_the_file_as_it_is_now(
     shutil.copy(saved_meanwhile, work)  # a user saved other values after the add-on read the file
     backend.write(product_like_writes(CUSTOMERS))
     assert user_values(work) == user_values(saved_meanwhile) != user_values(original)
+
+
+def test_a_write_failure_is_explained_in_the_workbook_language(tmp_path: Path) -> None:
+    import errno
+
+    from addon.backends.safe_file import atomic_replace
+
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"the user's workbook")
+
+    def write(_handle: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(WriteFailed) as caught:
+        atomic_replace(path, write, keep_backups=0)
+    assert str(caught.value) == ("could not write book.xlsx: no room left on the disk (disk full or quota reached); "
+                                 "free some space and run again; the original file is intact")
+    assert caught.value.text("zh-CN") == "无法写入 book.xlsx：磁盘空间不足（磁盘已满或超出配额）；请腾出空间后再运行；原文件完好无损"
+    assert caught.value.text("en") == str(caught.value)
+    assert path.read_bytes() == b"the user's workbook" and temp_files(tmp_path) == []

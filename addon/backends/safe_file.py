@@ -145,15 +145,19 @@ def _clean_stale_temps(path: Path) -> None:
                 entry.unlink()
 
 
-def describe_os_error(error: OSError) -> str:
+def describe_os_error(error: OSError, locale: str = "en") -> str:
+    """Why a file operation failed, in words an administrator acts on (zh or en)."""
+    zh = locale.lower().startswith("zh")
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "no room left on the disk (disk full or quota reached); free some space and run again"
+        return ("磁盘空间不足（磁盘已满或超出配额）；请腾出空间后再运行" if zh
+                else "no room left on the disk (disk full or quota reached); free some space and run again")
     if error.errno == errno.EFBIG:
-        return "no room for a file this large (the system's file-size limit was reached)"
+        return "文件超出系统允许的大小上限" if zh else "no room for a file this large (the system's file-size limit was reached)"
     if error.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied ({error.filename or 'the folder'})"
+        where = error.filename or ("该文件夹" if zh else "the folder")
+        return f"没有权限（{where}）" if zh else f"permission denied ({where})"
     if error.errno == errno.EROFS:
-        return "the folder is read-only"
+        return "该文件夹是只读的" if zh else "the folder is read-only"
     return error.strerror or str(error)
 
 
@@ -196,7 +200,8 @@ def atomic_replace(
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as error:
-            raise WriteFailed(f"could not write {path.name}: {describe_os_error(error)}; the original file is intact") from error
+            raise WriteFailed(f"could not write {path.name}: {describe_os_error(error)}; the original file is intact",
+                              zh=f"无法写入 {path.name}：{describe_os_error(error, 'zh')}；原文件完好无损") from error
         timings["write"] = time.perf_counter() - t0
         if verify_fn is not None:
             t0 = time.perf_counter()
@@ -217,7 +222,8 @@ def atomic_replace(
             if made_backup is not None:
                 prune_backups(path, backup_dir, keep_backups)
         except OSError as error:
-            raise WriteFailed(f"could not replace {path.name}: {describe_os_error(error)}; the original file is intact") from error
+            raise WriteFailed(f"could not replace {path.name}: {describe_os_error(error)}; the original file is intact",
+                              zh=f"无法替换 {path.name}：{describe_os_error(error, 'zh')}；原文件完好无损") from error
         timings["replace"] = time.perf_counter() - t0
         return ReplaceResult(backup=made_backup, timings=timings)
     finally:

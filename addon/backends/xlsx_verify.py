@@ -98,7 +98,8 @@ def verify_written(
         shown = "; ".join(problems[:_MAX_REPORTED]) + (f"; and {len(problems) - _MAX_REPORTED} more" if len(problems) > _MAX_REPORTED else "")
         raise WriteFailed(
             f"the add-on's check of the new {original.name} found a difference it did not intend ({shown}); "
-            f"nothing was replaced and the original file is intact - please report this"
+            f"nothing was replaced and the original file is intact - please report this",
+            zh=f"跟进助手核对新写入的 {original.name} 时发现了意外的差异（{shown}）；没有替换任何内容，原文件完好无损——请报告此问题",
         )
 
 
@@ -130,13 +131,20 @@ def _check_container(source: ZipSource, tmp: Path, plan: Plan, problems: list[st
                 problems.append(f"new part {pkg.names[key]} was not written as planned")
 
 
-def _rows(futures: Mapping[str, Future[Rows]], name: str, path: Path, what: str) -> Rows:
+def _unreadable_new(workbook: Path, error: object) -> WriteFailed:
+    return WriteFailed(f"the new {workbook.name} could not be read back ({error}); the original file is intact",
+                       zh=f"新写入的 {workbook.name} 无法读回（{error}）；原文件完好无损")
+
+
+def _rows(futures: Mapping[str, Future[Rows]], name: str, workbook: Path, what: str) -> Rows:
+    """A tab read in the background; `workbook` (the user's file) names it in messages."""
     try:
         return futures[name].result()
     except Exception as error:  # noqa: BLE001 - calamine raises several unrelated types
         if what == "original":
-            raise WorkbookUnreadable(f"tab {name!r} of {path.name} cannot be read to check the write against it: {error}") from None
-        raise WriteFailed(f"the new {path.name} could not be read back ({error}); the original file is intact") from None
+            raise WorkbookUnreadable(f"tab {name!r} of {workbook.name} cannot be read to check the write against it: {error}",
+                                     zh=f"无法读取 {workbook.name} 的“{name}”工作表来核对写入：{error}") from None
+        raise _unreadable_new(workbook, error) from None
 
 
 def _check_values(
@@ -150,15 +158,15 @@ def _check_values(
         finally:
             book.close()
     except Exception as error:  # noqa: BLE001 - calamine raises several unrelated types
-        raise WriteFailed(f"the new {tmp.name} could not be read back ({error}); the original file is intact") from None
+        raise _unreadable_new(original, error) from None
     if names != plan.sheet_names:
         problems.append(f"tabs are {names}, expected {plan.sheet_names}")
         return
     if plan.patched_tab is not None and writes.columns is not None:
         old_rows = known[plan.patched_tab] if plan.patched_tab in known else _rows(old_tabs, plan.patched_tab, original, "original")
-        _compare_patched(old_rows, _rows(new_tabs, plan.patched_tab, tmp, "new"), plan, writes, problems)
+        _compare_patched(old_rows, _rows(new_tabs, plan.patched_tab, original, "new"), plan, writes, problems)
     for name, spec in plan.owned_tabs.items():
-        rows = _rows(new_tabs, name, tmp, "new")
+        rows = _rows(new_tabs, name, original, "new")
         for r, row in enumerate(spec.rows):
             got_row = rows[r] if r < len(rows) else []
             plain = ["" if v is None else v.value if type(v) is StyledCell else v for v in row]
