@@ -18,7 +18,7 @@ from typing import Any
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
-from addon.i18n import status_label, text
+from addon.i18n import progress_text, status_label, text
 from addon.model import STATUS_ORDER
 
 
@@ -48,8 +48,6 @@ def _say(message: str) -> None:
 
 
 def _progress(args: argparse.Namespace, locale: str = "en"):
-    from addon.i18n import progress_text
-
     return (lambda _m: None) if getattr(args, "quiet", False) else (lambda m: _say(f"… {progress_text(m, locale)}"))
 
 
@@ -71,7 +69,7 @@ def _say_messages(result: pipeline.RunResult) -> None:
     locale = result.config.locale
     zh = locale.startswith("zh")
     for m in result.messages:
-        outcome = OUTCOME_LABELS.get(m.outcome, (m.outcome, m.outcome))[0 if zh else 1]
+        outcome = text(OUTCOME_LABELS, locale, m.outcome)
         count = f"（{len(m.customers)} 位客户）" if zh else f" ({_count(len(m.customers), 'customer')})"
         _say(f"  {outcome}：{kind_label(m.kind, locale)} → {m.to}{count}" if zh else f"  {outcome}: {kind_label(m.kind, locale)} → {m.to}{count}")
 
@@ -100,8 +98,8 @@ def print_summary(result: pipeline.RunResult) -> None:
     if sent:
         from addon.notify.send import OUTCOME_LABELS
 
-        words = {k: OUTCOME_LABELS.get(k, (k, k))[0 if zh else 1] for k in sent}
-        lines.append(("  提醒：" if zh else "  Reminders: ") + ("，" if zh else ", ").join(f"{words[k]} {v}" for k, v in sent.items()))
+        lines.append(("  提醒：" if zh else "  Reminders: ")
+                     + ("，" if zh else ", ").join(f"{text(OUTCOME_LABELS, result.config.locale, k)} {v}" for k, v in sent.items()))
     if s["written"]:
         lines.append(("  已写入：" if zh else "  Written to: ") + s["source"])
     lines.append(f"  用时 {s['seconds']} 秒" if zh else f"  Took {s['seconds']} s")

@@ -9,7 +9,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -160,14 +160,7 @@ def load(config: Config, backend: Backend, as_of: date, progress: Progress = _qu
     # Hand on only the tabs the write needs: the raw FollowUps rows (the bulk of memory) are freed on return.
     kept: dict[str, Table | None] = {role: by_role[role] for role in ("customers", "runlog")}
     if missing:
-        dataset = Dataset(
-            customers=dataset.customers,
-            followups=dataset.followups,
-            team=dataset.team,
-            issues=missing + dataset.issues,
-            tabs=dataset.tabs,
-            header_rows=dataset.header_rows,
-        )
+        dataset = replace(dataset, issues=missing + dataset.issues)
     return dataset, kept, names
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from addon.core.fields import lang_index
 from addon.model import Table, WriteSet
 
 # Named styles a WriteSet may use; each backend maps them to its own formatting.
@@ -54,7 +55,7 @@ class SourceUnavailable(Exception):
         self.zh = zh
 
     def text(self, locale: str) -> str:
-        return self.zh if self.zh and locale.lower().startswith("zh") else str(self)
+        return self.zh if self.zh and lang_index(locale) == 0 else str(self)
 
 
 class Backend(Protocol):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from addon.backends.base import SourceUnavailable
+from addon.core.fields import lang_index
 
 BACKUP_DIR_NAME = ".followup-backups"
 TEMP_PREFIX = ".~followup-"  # the writer's temp files next to the workbook; only there while a write is under way
@@ -147,7 +148,7 @@ def _clean_stale_temps(path: Path) -> None:
 
 def describe_os_error(error: OSError, locale: str = "en") -> str:
     """Why a file operation failed, in words an administrator acts on (zh or en)."""
-    zh = locale.lower().startswith("zh")
+    zh = lang_index(locale) == 0
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return ("磁盘空间不足（磁盘已满或超出配额）；请腾出空间后再运行" if zh
                 else "no room left on the disk (disk full or quota reached); free some space and run again")

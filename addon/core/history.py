@@ -13,19 +13,14 @@ from addon.model import Customer, FollowUp
 _AT = attrgetter("at")
 
 
-def until(history: list[FollowUp], day: date) -> list[FollowUp]:
-    """The contacts up to the end of `day` (history oldest first, as Dataset.histories holds it):
-    a prefix, found by bisection; the list itself when nothing is later (the common case)."""
-    return contacts_before(history, end_of(day))
-
-
 def end_of(day: date) -> datetime:
     """The first moment after `day`."""
     return datetime.combine(day + timedelta(days=1), time(0))
 
 
 def contacts_before(history: list[FollowUp], moment: datetime) -> list[FollowUp]:
-    """The contacts strictly before `moment`; for loops over many histories with one cut-off."""
+    """The contacts strictly before `moment` (history oldest first, as Dataset.histories holds it):
+    a prefix, found by bisection; the list itself when nothing is later (the common case)."""
     if not history or history[-1].at < moment:
         return history
     return history[: bisect_left(history, moment, key=_AT)]

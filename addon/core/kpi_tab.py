@@ -206,16 +206,19 @@ def _width(words: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in words)
 
 
+def _title(kpis: Kpis, locale: str) -> str:
+    """The tab's title line, also the first line of `kpi` on a terminal."""
+    return _t(locale, "title", as_of=format_date(kpis.as_of, locale), days=kpis.window_days,
+              start=format_date(kpis.window.start, locale), end=format_date(kpis.window.end, locale))
+
+
 def headline_lines(kpis: Kpis, locale: str) -> list[str]:
     """The headline figures as text for a terminal: this window, the previous one and the change."""
-    def date_(day: date) -> str:
-        return format_date(day, locale)
-
     labels = [text(FIGURES, locale, key) for key in SCALAR_KEYS]
     pad = max(_width(label) for label in labels) + 2
     head = [_t(locale, k) for k in ("current", "previous", "change")]
     lines = [
-        _t(locale, "title", as_of=date_(kpis.as_of), days=kpis.window_days, start=date_(kpis.window.start), end=date_(kpis.window.end)),
+        _title(kpis, locale),
         "  " + " " * pad + "".join(f"{h}{' ' * max(1, 16 - _width(h))}" for h in head).rstrip(),
     ]
     for key, label in zip(SCALAR_KEYS, labels, strict=True):
@@ -234,8 +237,7 @@ def kpi_tab(kpis: Kpis, dataset: Dataset, locale: str) -> TabSpec:
 
     fr = _t(locale, "hours", h=kpis.first_response_hours)
     rows: list[list[OutCell]] = [
-        [StyledCell(_t(locale, "title", as_of=date_(kpis.as_of), days=kpis.window_days,
-                       start=date_(kpis.window.start), end=date_(kpis.window.end)), "title")],
+        [StyledCell(_title(kpis, locale), "title")],
         [StyledCell(_t(locale, "subtitle", pstart=date_(kpis.previous_window.start),
                        pend=date_(kpis.previous_window.end)), "subtle")],
         [],
