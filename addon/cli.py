@@ -302,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except ConfigError as error:
-        _say(str(error))
+        _say(error.text())
         return pipeline.EXIT_CONFIG
     except SourceUnavailable as error:
         locale = getattr(args, "locale", "en")

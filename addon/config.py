@@ -1,6 +1,7 @@
 """config.yaml: schema, defaults, `${VAR}` from the environment, and errors an administrator can act on.
 
-Every error names the key path, the bad value and the fix; the CLI turns ConfigError into exit code 2.
+Every error names the key path, the bad value and the fix, in Chinese and in English (shown in the
+config's `locale`); the CLI turns ConfigError into exit code 2.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from addon.core.fields import CHANNELS, FIELDS, STAGES, TIERS
+from addon.core.fields import FIELDS, STAGES, TIERS, lang_index
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 
@@ -39,18 +40,83 @@ _UNITS = {
 }
 
 
-class ConfigError(Exception):
-    """A configuration problem, phrased as key path, value and fix."""
+class Problem(str):
+    """One configuration problem: the English text (the string itself) and its Chinese twin.
 
-    def __init__(self, problems: list[str], source: str = "config") -> None:
+    A str, so code and logs that treat problems as text keep working; shells show `text(locale)`."""
+
+    zh: str
+
+    def __new__(cls, en: str, zh: str | None = None) -> Problem:
+        problem = super().__new__(cls, en)
+        problem.zh = zh if zh is not None else getattr(en, "zh", en)
+        return problem
+
+    def text(self, locale: str) -> str:
+        return self.zh if lang_index(locale) == 0 else str(self)
+
+
+class Invalid(ValueError):
+    """A validator's complaint in both languages; pydantic keeps the exception in the error's context."""
+
+    def __init__(self, *problems: Problem) -> None:
+        super().__init__("; ".join(problems))
         self.problems = problems
-        self.source = source
+
+
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")
+
+
+def default_locale() -> str:
+    """The language to speak when the config does not say: the environment's if it is Chinese or
+    English, else the product's default (zh-CN, as `locale:` defaults to)."""
+    for name in _LOCALE_VARIABLES:
+        value = os.environ.get(name, "").lower()
+        if value.startswith("zh"):
+            return "zh-CN"
+        if value.startswith("en"):
+            return "en"
+    return "zh-CN"
+
+
+def locale_of(value: Any) -> str:
+    """A `locale:` value as written (valid or not) -> the language for messages about the config."""
+    if isinstance(value, str) and value.strip().lower().startswith(("zh", "en")):
+        return "zh-CN" if value.strip().lower().startswith("zh") else "en"
+    return default_locale()
+
+
+def locale_in(text: str) -> str:
+    """The `locale:` line of a config file that may not even parse, for its error messages."""
+    for line in text.splitlines():
+        if line.strip().startswith("locale:"):
+            return locale_of(line.split(":", 1)[1].split("#")[0].strip().strip("'\""))
+    return default_locale()
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as key path, value and fix; `text()` in the config's language."""
+
+    def __init__(self, problems: list[str], source: str = "config", *, locale: str | None = None) -> None:
+        self.problems = [p if isinstance(p, Problem) else Problem(p) for p in problems]
+        self.source = source if isinstance(source, Problem) else Problem(source)
+        self.locale = locale or default_locale()
         super().__init__(f"{source}: " + "; ".join(problems))
 
+    def lines(self, locale: str | None = None) -> list[str]:
+        return [p.text(locale or self.locale) for p in self.problems]
+
+    def text(self, locale: str | None = None) -> str:
+        locale = locale or self.locale
+        zh = lang_index(locale) == 0
+        head = f"配置有误（{self.source.text(locale)}）：" if zh else f"Configuration error in {self.source}:"
+        return "\n".join([head] + [f"  - {p}" for p in self.lines(locale)])
+
     def __str__(self) -> str:
-        lines = [f"Configuration error in {self.source}:"]
-        lines += [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
+        return self.text("en")
+
+
+_NOT_A_DURATION = Problem("expected a duration like 7d, 24h or 2w", "应为时长，例如 7d、24h 或 2w（也可写 7天、24小时、2周）")
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -58,12 +124,12 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
-        raise ValueError("expected a duration like 7d, 24h or 2w")
+        raise Invalid(_NOT_A_DURATION)
     if isinstance(value, int | float):
         return timedelta(days=value)
     match = _DURATION.match(str(value))
     if not match:
-        raise ValueError("expected a duration like 7d, 24h or 2w")
+        raise Invalid(_NOT_A_DURATION)
     amount, unit = float(match.group(1)), (match.group(2) or "d").lower()
     return timedelta(**{_UNITS[unit]: amount})
 
@@ -85,7 +151,8 @@ class SourceConfig(Strict):
     @model_validator(mode="after")
     def _one_source(self) -> SourceConfig:
         if bool(self.excel) == bool(self.google):
-            raise ValueError("give exactly one of `excel: path/to/file.xlsx` or `google: <sheet id or URL>`")
+            raise Invalid(Problem("give exactly one of `excel: path/to/file.xlsx` or `google: <sheet id or URL>`",
+                                  "`excel: 文件路径.xlsx` 与 `google: <表格 ID 或网址>` 必须且只能写一个"))
         return self
 
 
@@ -106,7 +173,9 @@ class ColumnsConfig(Strict):
             known = {f.key for f in FIELDS[tab]}
             for key in getattr(self, tab):
                 if key not in known:
-                    raise ValueError(f"unknown field {key!r} in columns.{tab}; known fields: {', '.join(sorted(known))}")
+                    names = ", ".join(sorted(known))
+                    raise Invalid(Problem(f"unknown field {key!r} in columns.{tab}; known fields: {names}",
+                                          f"columns.{tab} 中有未知字段 {key!r}；可用的字段：{names}"))
         return self
 
 
@@ -193,7 +262,7 @@ class ScheduleConfig(Strict):
     def _times(cls, value: list[str]) -> list[str]:
         for item in value:
             if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", str(item)):
-                raise ValueError(f"{item!r} is not a time like 09:00 (24-hour HH:MM)")
+                raise Invalid(Problem(f"{item!r} is not a time like 09:00 (24-hour HH:MM)", f"{item!r} 不是 09:00 这样的时间（24 小时制 HH:MM）"))
         return value
 
 
@@ -239,30 +308,34 @@ class Config(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or Europe/London") from None
+            raise Invalid(Problem(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai or Europe/London",
+                                  f"未知的时区 {value!r}；请使用 IANA 名称，如 Asia/Shanghai 或 Europe/London")) from None
         return value
 
     @model_validator(mode="after")
     def _vocabulary(self) -> Config:
-        problems = []
+        problems: list[Problem] = []
+        stages = ", ".join(STAGES)
         for tier in self.cadence.by_tier:
             if tier not in TIERS and tier not in self.vocab.tier:
-                problems.append(f"cadence.by_tier has tier {tier!r}; known tiers: A, B, C (or add it under vocab.tier)")
+                problems.append(Problem(f"cadence.by_tier has tier {tier!r}; known tiers: A, B, C (or add it under vocab.tier)",
+                                        f"cadence.by_tier 中有等级 {tier!r}；已知等级：A、B、C（或在 vocab.tier 下添加它）"))
         if self.defaults.tier not in self.cadence.by_tier:
-            problems.append(f"defaults.tier {self.defaults.tier!r} has no interval in cadence.by_tier")
+            problems.append(Problem(f"defaults.tier {self.defaults.tier!r} has no interval in cadence.by_tier",
+                                    f"defaults.tier {self.defaults.tier!r} 在 cadence.by_tier 中没有跟进间隔"))
         known_stages = set(STAGES) | set(self.vocab.stage)
         for stage in self.cadence.by_stage:
             if stage not in known_stages:
-                problems.append(f"cadence.by_stage has stage {stage!r}; known stages: {', '.join(STAGES)}")
+                problems.append(Problem(f"cadence.by_stage has stage {stage!r}; known stages: {stages}",
+                                        f"cadence.by_stage 中有阶段 {stage!r}；已知阶段：{stages}"))
         for group in ("order", "open", "won", "lost", "inactive"):
             for stage in getattr(self.stages, group):
                 if stage not in known_stages:
-                    problems.append(f"stages.{group} has stage {stage!r}; known stages: {', '.join(STAGES)}")
-        for channel in self.vocab.channel:
-            if channel not in CHANNELS:
-                pass  # a team may add its own channels; they are accepted as-is
+                    problems.append(Problem(f"stages.{group} has stage {stage!r}; known stages: {stages}",
+                                            f"stages.{group} 中有阶段 {stage!r}；已知阶段：{stages}"))
+        # vocab.channel may name a team's own channels: they are accepted as they are.
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Invalid(*problems)
         return self
 
     # --- derived helpers used across the engine ---
@@ -317,18 +390,29 @@ def _expand_env(node: Any, path: str, missing: dict[str, str]) -> Any:
     return node
 
 
-def _format_errors(error: ValidationError, data: Mapping[str, Any]) -> list[str]:
+def _format_errors(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
         loc = ".".join(str(p) for p in item["loc"] if not str(p).startswith("function-"))
-        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
-            problems.append(f"{loc}: unknown key (value {item['input']!r}); {_known_keys_hint(item['loc'])}")
+            hint = _known_keys_hint(item["loc"])
+            problems.append(Problem(f"{loc}: unknown key (value {item['input']!r}); {hint}", f"{loc}：未知的键（值 {item['input']!r}）；{hint.zh}"))
             continue
         value = item.get("input")
         shown = "" if isinstance(value, Mapping) or loc == "" else f" = {value!r}"
-        fix = _FIXES.get(item["type"], "")
-        problems.append(f"{loc or '(top level)'}{shown}: {message}{fix}")
+        where = loc or "(top level)"
+        cause = (item.get("ctx") or {}).get("error")
+        if isinstance(cause, Invalid):  # our own validators say it in both languages, possibly several things
+            problems.extend(Problem(f"{where}{shown}: {p}", f"{loc or '（顶层）'}{shown}：{p.zh}") for p in cause.problems)
+            continue
+        message = item["msg"].removeprefix("Value error, ")
+        en_fix, zh_template = _FIXES.get(item["type"], ("", ""))
+        context = {k: str(v).replace(" or ", " 或 ") for k, v in (item.get("ctx") or {}).items()}
+        try:
+            zh = zh_template.format(**context) if zh_template else f"取值无效（{message}）"
+        except (KeyError, IndexError):
+            zh = f"取值无效（{message}）"
+        problems.append(Problem(f"{where}{shown}: {message}{en_fix}", f"{loc or '（顶层）'}{shown}：{zh}"))
     return problems
 
 
@@ -353,21 +437,37 @@ def _types_in(annotation: Any) -> list[Any]:
     return found
 
 
-def _known_keys_hint(loc: tuple[Any, ...]) -> str:
+def _known_keys_hint(loc: tuple[Any, ...]) -> Problem:
     model = _model_at(loc)
     if model is None:
-        return "check its spelling or remove it"
-    keys = [name for name, info in model.model_fields.items() if not info.exclude]
-    close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.75)
-    hint = f"did you mean `{close[0]}`? " if close else ""
-    return f"{hint}known keys here: {', '.join(keys)}"
+        return Problem("check its spelling or remove it", "请检查拼写，或删除这个键")
+    keys = ", ".join(name for name, info in model.model_fields.items() if not info.exclude)
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.75)
+    en, zh = (f"did you mean `{close[0]}`? ", f"是不是想写 `{close[0]}`？") if close else ("", "")
+    return Problem(f"{en}known keys here: {keys}", f"{zh}这里可用的键：{keys}")
 
 
+# pydantic error type -> (fix appended to its English message, the whole message in Chinese from its context)
 _FIXES = {
-    "literal_error": "",
-    "int_parsing": " (write a whole number)",
-    "bool_parsing": " (write true or false)",
-    "missing": " (add this key)",
+    "literal_error": ("", "只能是 {expected}"),
+    "int_parsing": (" (write a whole number)", "应为整数"),
+    "int_from_float": (" (write a whole number)", "应为整数"),
+    "int_type": (" (write a whole number)", "应为整数"),
+    "float_parsing": ("", "应为数字"),
+    "float_type": ("", "应为数字"),
+    "bool_parsing": (" (write true or false)", "应为 true 或 false"),
+    "bool_type": (" (write true or false)", "应为 true 或 false"),
+    "missing": (" (add this key)", "缺少这个键（请添加）"),
+    "string_type": ("", "应为文本"),
+    "path_type": ("", "应为文件或文件夹路径"),
+    "list_type": ("", "应为列表，如 [a, b]"),
+    "dict_type": ("", "应为键值映射，如 {{key: value}}"),
+    "model_type": ("", "应为一组键值，如 {{key: value}}"),
+    "model_attributes_type": ("", "应为一组键值，如 {{key: value}}"),
+    "greater_than_equal": ("", "不能小于 {ge}"),
+    "less_than_equal": ("", "不能大于 {le}"),
+    "greater_than": ("", "必须大于 {gt}"),
+    "less_than": ("", "必须小于 {lt}"),
 }
 
 
@@ -380,29 +480,36 @@ def validate_config(data: Mapping[str, Any] | None, *, base_dir: Path, source: s
     try:
         config = Config.model_validate({**expanded, "base_dir": base_dir, "missing_env": missing})
     except ValidationError as error:
-        raise ConfigError(_format_errors(error, raw), source) from None
+        raise ConfigError(_format_errors(error), source, locale=locale_of(raw.get("locale"))) from None
     return config
+
+
+BUILT_IN = Problem("built-in defaults", "内置默认配置")
 
 
 def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
     """Read config.yaml (or the built-in defaults when path is None) and validate it."""
     if path is None:
-        return validate_config(overrides or {}, base_dir=Path.cwd(), source="built-in defaults")
+        return validate_config(overrides or {}, base_dir=Path.cwd(), source=BUILT_IN)
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError([f"file not found: {path}; create it with `python runner.py init` or pass --config"], str(path)) from None
+        raise ConfigError([Problem(f"file not found: {path}; create it with `python runner.py init` or pass --config",
+                                   f"找不到文件 {path}；请用 `python runner.py init` 创建，或用 --config 指定配置文件")], str(path)) from None
     except OSError as error:
-        raise ConfigError([f"cannot read {path}: {error.strerror}"], str(path)) from None
+        raise ConfigError([Problem(f"cannot read {path}: {error.strerror}", f"无法读取 {path}：{error.strerror}")], str(path)) from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError([f"not valid YAML{where}: {getattr(error, 'problem', error)}; check indentation and quotes"], str(path)) from None
+        where = (f" at line {mark.line + 1}, column {mark.column + 1}", f"（第 {mark.line + 1} 行第 {mark.column + 1} 列）") if mark else ("", "")
+        problem = getattr(error, "problem", error)
+        raise ConfigError([Problem(f"not valid YAML{where[0]}: {problem}; check indentation and quotes",
+                                   f"不是有效的 YAML{where[1]}：{problem}；请检查缩进和引号")], str(path), locale=locale_in(text)) from None
     if not isinstance(data, Mapping):
-        raise ConfigError(["the file must be a mapping of keys (like `source:`), not a list or a single value"], str(path))
+        raise ConfigError([Problem("the file must be a mapping of keys (like `source:`), not a list or a single value",
+                                   "文件内容必须是一组键值（如 `source:`），而不是列表或单个值")], str(path))
     if overrides:
         data = _deep_merge(dict(data), overrides)
     return validate_config(data, base_dir=path.resolve().parent, source=str(path))
@@ -412,4 +519,6 @@ def require_env(config: Config, key_path: str) -> None:
     """Fail with a precise message when a key that is about to be used referenced an unset variable."""
     name = config.missing_env.get(key_path)
     if name:
-        raise ConfigError([f"{key_path}: environment variable {name} is not set; export {name}=... before running"], "environment")
+        raise ConfigError([Problem(f"{key_path}: environment variable {name} is not set; export {name}=... before running",
+                                   f"{key_path}：环境变量 {name} 未设置；运行前请先 export {name}=...")],
+                          Problem("environment", "环境变量"), locale=config.locale)

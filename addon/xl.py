@@ -247,7 +247,7 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
         with _file_log(config):
             return action(book, config, backend, ui)  # type: ignore[arg-type]
     except ConfigError as error:
-        ui.error(ui.t("config_error", problems="\n".join(f"• {p}" for p in error.problems), source=error.source))
+        ui.error(ui.t("config_error", problems="\n".join(f"• {p}" for p in error.lines(ui.locale)), source=error.source.text(ui.locale)))
     except SourceUnavailable as error:
         ui.error(ui.t("source_error", detail=error.text(ui.locale)))
     except Exception as error:

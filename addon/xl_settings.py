@@ -31,7 +31,15 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel
 
-from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config, validate_config
+from addon.config import (
+    BUILT_IN,
+    DEFAULT_CONFIG_NAME,
+    Config,
+    ConfigError,
+    Problem,
+    load_config,
+    validate_config,
+)
 from addon.core.fields import FALSE_WORDS, TRUE_WORDS, normalize
 from addon.model import Cell
 
@@ -42,8 +50,8 @@ SETTINGS_TABS: tuple[str, ...] = ("设置", "Settings", "配置", "参数设置"
 _HEADER_WORDS = frozenset(normalize(w) for w in ("key", "setting", "settings", "设置项", "键", "配置项", "参数", "名称", "项目"))
 
 _REFUSED = {
-    "source": "the data source is always this workbook; remove this row",
-    "workbooks": "`workbooks` is for the scheduled service; remove this row",
+    "source": Problem("the data source is always this workbook; remove this row", "数据源总是这个工作簿；请删除这一行"),
+    "workbooks": Problem("`workbooks` is for the scheduled service; remove this row", "`workbooks` 只用于定时服务；请删除这一行"),
 }
 _HIDDEN = frozenset({"base_dir", "missing_env"})
 _LIST_SPLIT = re.compile(r"\s*[,，;；、\n]\s*")
@@ -192,7 +200,7 @@ def parse_settings(rows: Sequence[Sequence[Cell]], tab: str, *, first_row: int =
     """(nested overrides, dotted key -> sheet row) from the tab's rows; ConfigError lists every bad row."""
     tree: dict[str, Any] = {}
     where: dict[str, int] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     keys = known_keys()
     for offset, row in enumerate(rows):
         line = first_row + offset
@@ -209,29 +217,38 @@ def parse_settings(rows: Sequence[Sequence[Cell]], tab: str, *, first_row: int =
             continue  # blank = not set here
         path = [p.strip() for p in key.split(".")]
         if path[0] in _REFUSED:
-            problems.append(f"row {line}: {key}: {_REFUSED[path[0]]}")
+            refused = _REFUSED[path[0]]
+            problems.append(Problem(f"row {line}: {key}: {refused}", f"第 {line} 行：{key}：{refused.zh}"))
             continue
         try:
             kind = key_kind(path)
         except KeyError:
             close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]}?" if close else "; see docs/excel-buttons.md for the keys"
-            problems.append(f"row {line}: unknown setting {key!r}{hint}")
+            hint = (f"; did you mean {close[0]}?", f"；是不是想写 {close[0]}？") if close else (
+                "; see docs/excel-buttons.md for the keys", "；可用的设置见 docs/excel-buttons.md")
+            problems.append(Problem(f"row {line}: unknown setting {key!r}{hint[0]}", f"第 {line} 行：未知的设置 {key!r}{hint[1]}"))
             continue
         dotted = ".".join(path)
         if dotted in where:
-            problems.append(f"row {line}: {dotted} is also set on row {where[dotted]}; keep one of them")
+            problems.append(Problem(f"row {line}: {dotted} is also set on row {where[dotted]}; keep one of them",
+                                    f"第 {line} 行：{dotted} 在第 {where[dotted]} 行也设置了；请只保留一行"))
             continue
         converted = convert(value, kind)
         if path[-1] == "password" and not (isinstance(converted, str) and _ENV_REF.match(converted)):
-            problems.append(f"row {line}: {dotted}: never type a password into the workbook; write ${{SMTP_PASSWORD}} "
-                            "and set that environment variable on the computer that sends")
+            problems.append(Problem(
+                f"row {line}: {dotted}: never type a password into the workbook; write ${{SMTP_PASSWORD}} "
+                "and set that environment variable on the computer that sends",
+                f"第 {line} 行：{dotted}：不要把密码写进工作簿；请填写 ${{SMTP_PASSWORD}}，并在发送邮件的电脑上设置这个环境变量"))
             continue
         where[dotted] = line
         _set(tree, path, converted)
     if problems:
-        raise ConfigError(problems, f"{tab} tab")
+        raise ConfigError(problems, _tab_source(tab))
     return tree, where
+
+
+def _tab_source(tab: str) -> Problem:
+    return Problem(f"{tab} tab", f"“{tab}”工作表")
 
 
 # --- putting it together ----------------------------------------------------------------------
@@ -272,16 +289,17 @@ def workbook_config(
     if has_yaml:
         base = load_config(yaml_path, overrides={"source": overrides["source"]})
     else:
-        base = validate_config({"source": overrides["source"]}, base_dir=base_dir, source="built-in defaults")
+        base = validate_config({"source": overrides["source"]}, base_dir=base_dir, source=BUILT_IN)
     _keep_siblings(overrides, where, base)
     try:
         if has_yaml:
             config = load_config(yaml_path, overrides=overrides)
         else:
-            config = validate_config(overrides, base_dir=base_dir, source=f"{settings_tab or 'Settings'} tab")
+            config = validate_config(overrides, base_dir=base_dir, source=_tab_source(settings_tab or "Settings"))
     except ConfigError as error:
-        if has_yaml and where:
-            error = ConfigError(_locate(error.problems, where, settings_tab or ""), f"{yaml_path} + {settings_tab} tab")
+        if where:
+            source = Problem(f"{yaml_path} + {settings_tab} tab", f"{yaml_path} + “{settings_tab}”工作表") if has_yaml else error.source
+            error = ConfigError(_locate(error.problems, where, settings_tab or ""), source, locale=error.locale)
         raise error from None
     return config.model_copy(update={"workbooks": []})
 
@@ -321,13 +339,13 @@ def _keep_siblings(overrides: dict[str, Any], where: Mapping[str, int], base: Co
                 node.setdefault(key, value)
 
 
-def _locate(problems: list[str], where: Mapping[str, int], tab: str) -> list[str]:
+def _locate(problems: list[Problem], where: Mapping[str, int], tab: str) -> list[Problem]:
     """Point a validation problem at the Settings row it came from, when it did."""
     out = []
     for problem in problems:
         key = problem.split(" ", 1)[0].rstrip(":")
         row = where.get(key)
-        out.append(f"{tab} row {row}: {problem}" if row else problem)
+        out.append(Problem(f"{tab} row {row}: {problem}", f"“{tab}”第 {row} 行：{problem.zh}") if row else problem)
     return out
 
 

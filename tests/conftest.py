@@ -19,6 +19,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "libreoffice: opens files with LibreOffice headless (soffice)")
 
 
+@pytest.fixture(autouse=True)
+def _neutral_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The add-on speaks the environment's language when a config does not say (config.default_locale):
+    every test starts from a neutral environment, so results do not depend on the machine's LANG."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def as_of() -> date:
     return AS_OF

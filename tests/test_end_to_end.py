@@ -178,7 +178,7 @@ def test_an_unknown_key_is_answered_with_the_keys_that_exist(
     yaml_text: str, where: str, hint: str, listed: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text(yaml_text, encoding="utf-8")
+    config.write_text("locale: en\n" + yaml_text, encoding="utf-8")
     assert main(["check", "--config", str(config)]) == 2
     line = next(line for line in capsys.readouterr().err.splitlines() if where in line)
     assert (hint in line) if hint else ("did you mean" not in line)  # no far-fetched guess

@@ -431,7 +431,7 @@ def test_broken_settings_row_is_named_in_the_message(app: mem.App, tmp_path: Pat
     assert "row 3: unknown setting 'cadense.due_soon'; did you mean cadence.due_soon?" in alert["prompt"]
     settings.range("A3").value = "cadence.due_soon"
     xl.check_now(book)
-    assert "cadence.by_tier.A" in app.alerts[-1]["prompt"] and "Settings row 2" not in app.alerts[-1]["prompt"]
+    assert "Settings row 2: cadence.by_tier.A = 'often'" in app.alerts[-1]["prompt"]  # the row, without a config.yaml too
 
 
 def test_an_unexpected_failure_names_the_log_file(app: mem.App, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from addon.config import Config, ConfigError, load_config
+from addon.config import Config, ConfigError, default_locale, load_config, locale_in
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 MARKS = {OK: "✔", WARN: "⚠", FAIL: "✘"}
@@ -51,7 +51,7 @@ def check_config(path: Path | None, locale: str) -> tuple[Config | None, list[Ch
     except ConfigError as error:
         fix = _pick(locale, "按上面的提示修改配置文件中对应的键，然后再运行 doctor",
                     "edit the keys named above in the configuration file, then run doctor again")
-        return None, [Check(title, FAIL, f"{shown}: " + "; ".join(error.problems), fix)]
+        return None, [Check(title, FAIL, f"{shown}: " + "; ".join(error.lines(locale)), fix)]
     return config, [Check(title, OK, _pick(locale, f"已读取 {shown}", f"loaded {shown}"))]
 
 
@@ -372,21 +372,17 @@ def check_admin(config: Config) -> Check | None:
 # --- the whole report ----------------------------------------------------------------------------------
 
 
-def _guess_locale(path: Path | None) -> str:
-    """The report language when the config cannot be loaded: its `locale:` line if readable, else zh-CN."""
-    if path is not None:
-        try:
-            for line in path.read_text(encoding="utf-8-sig").splitlines():
-                if line.strip().startswith("locale:"):
-                    return "en" if "en" in line.split(":", 1)[1].split("#")[0] else "zh-CN"
-        except OSError:
-            pass
-    return "zh-CN"
+def _report_locale(path: Path | None) -> str:
+    """The report language when the config cannot be loaded: its `locale:` line if readable."""
+    try:
+        return locale_in(path.read_text(encoding="utf-8-sig")) if path is not None else default_locale()
+    except OSError:
+        return default_locale()
 
 
 def run_checks(path: Path | None) -> tuple[str, list[Check]]:
     """All checks in order; (locale, checks). Never raises for a problem it can describe."""
-    locale = _guess_locale(path)
+    locale = _report_locale(path)
     config, checks = check_config(path, locale)
     if config is None:
         return locale, checks

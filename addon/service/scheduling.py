@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from addon.config import Config, ScheduleConfig
+from addon.config import Config, Invalid, Problem, ScheduleConfig
 from addon.core.calendar import WorkCalendar
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,9 +60,9 @@ class Plan:
 
     def __post_init__(self) -> None:
         if self.every is not None and self.every <= timedelta(0):
-            raise ValueError("schedule.every must be a positive duration")
+            raise Invalid(Problem("schedule.every must be a positive duration", "schedule.every 必须是大于零的时长"))
         if isinstance(self.days, frozenset) and not self.days:
-            raise ValueError("schedule.days lists no day")
+            raise Invalid(Problem("schedule.days lists no day", "schedule.days 没有列出任何一天"))
 
     def runs_on(self, day: date) -> bool:
         """Is `day` (a local date) a day with runs?"""

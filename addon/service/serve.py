@@ -33,7 +33,7 @@ import schedule as schedule_lib
 
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
-from addon.config import Config, ConfigError
+from addon.config import Config, ConfigError, Invalid, Problem
 from addon.service import alerts
 from addon.service.health import StatusBoard, iso, parse_time, status_path
 from addon.service.lock import AlreadyRunning, service_lock, workbook_lock
@@ -179,8 +179,8 @@ class Service:
         """Build the jobs, restore what the last service knew, and decide the first slot of each."""
         try:
             top_plan = Plan.from_config(self.config)
-        except ValueError as error:
-            raise ConfigError([f"schedule: {error}"], "config") from None
+        except Invalid as error:
+            raise ConfigError(list(error.problems), Problem("config", "配置"), locale=self.config.locale) from None
         self.board = StatusBoard(
             status_path(self.config), self.config.zone, heartbeat_every=self.heartbeat_seconds,
             schedule=describe(top_plan, self.locale), log_file=str(log_path(self.config)),
