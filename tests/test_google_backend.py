@@ -208,7 +208,11 @@ def test_wrong_key_and_missing_scope_give_clear_messages(tmp_path: Path, demo_xl
         )
         assert main(["check", "--config", str(cfg)]) == 3
         err = capsys.readouterr().err
-        assert "credentials" in err and "Traceback" not in err
+        assert "无法使用数据源：Google 拒绝了凭据" in err and "请检查密钥文件" in err and "Traceback" not in err  # locale defaults to zh-CN
+        cfg.write_text("locale: en\n" + cfg.read_text(encoding="utf-8"), encoding="utf-8")
+        assert main(["check", "--config", str(cfg)]) == 3
+        err = capsys.readouterr().err
+        assert "Cannot use the source: Google refused the credentials" in err and "Traceback" not in err
 
         # A read-only token cannot write: the message says what to do.
         from google.oauth2 import service_account
@@ -217,8 +221,9 @@ def test_wrong_key_and_missing_scope_give_clear_messages(tmp_path: Path, demo_xl
         backend = GoogleBackend(SHEET, creds, endpoint=emu.base_url)
         from addon.model import TabSpec, WriteSet
 
-        with pytest.raises(SourceUnavailable, match="no access"):
+        with pytest.raises(SourceUnavailable, match="no access") as caught:
             backend.write(WriteSet(columns=None, tabs=[TabSpec(name="X", rows=[["a"]])]))
+        assert caught.value.text("zh-CN").startswith(f"无权访问表格 {SHEET}") and "共享给服务账号" in caught.value.text("zh-CN")
 
 
 def test_scope_is_spreadsheets_only(tmp_path: Path) -> None:

@@ -141,3 +141,18 @@ def test_cli_run_refuses_overlapping_run(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_disk_without_locks_is_explained_in_both_languages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some network file systems refuse flock outright (ENOLCK): the message says where to put state_dir."""
+    import errno
+    import fcntl
+
+    def refuse(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", refuse)
+    with pytest.raises(SourceUnavailable) as caught:
+        FileLock(tmp_path / "state" / "serve.lock").acquire()
+    assert "put state_dir on a local disk" in caught.value.text("en")
+    assert "请把 state_dir 放在本地磁盘上" in caught.value.text("zh-CN") and "serve.lock" in caught.value.text("zh-CN")

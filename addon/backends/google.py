@@ -94,16 +94,18 @@ def load_credentials(config: Config | None, credentials: Path | None = None, oau
     path = credentials or (Path(os.environ["GOOGLE_APPLICATION_CREDENTIALS"]) if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") else None)
     if path is None:
         raise SourceUnavailable(
-            "no Google credentials: set `source: credentials: key.json` in config.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable"
+            "no Google credentials: set `source: credentials: key.json` in config.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable",
+            zh="没有 Google 凭据：请在 config.yaml 中设置 `source: credentials: key.json`，或设置环境变量 GOOGLE_APPLICATION_CREDENTIALS",
         )
     if config is not None and not path.is_absolute():
         path = config.path(path)
     try:
         return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
     except FileNotFoundError:
-        raise SourceUnavailable(f"Google credentials file not found: {path}") from None
+        raise SourceUnavailable(f"Google credentials file not found: {path}", zh=f"找不到 Google 凭据文件：{path}") from None
     except (ValueError, KeyError) as error:
-        raise SourceUnavailable(f"{path} is not a service-account key file ({error}); download a JSON key for the service account") from None
+        raise SourceUnavailable(f"{path} is not a service-account key file ({error}); download a JSON key for the service account",
+                                zh=f"{path} 不是服务账号密钥文件（{error}）；请为服务账号下载一个 JSON 密钥") from None
 
 
 class GoogleBackend:
@@ -131,21 +133,27 @@ class GoogleBackend:
     def _explain(self, error: Exception) -> SourceUnavailable:
         who = f" ({self.account})" if self.account else ""
         if isinstance(error, RefreshError):
-            return SourceUnavailable(f"Google refused the credentials{who}: {error.args[0] if error.args else error}; check the key file or create a new key")
+            said = error.args[0] if error.args else error
+            return SourceUnavailable(f"Google refused the credentials{who}: {said}; check the key file or create a new key",
+                                     zh=f"Google 拒绝了凭据{who}：{said}；请检查密钥文件，或新建一个密钥")
         if isinstance(error, APIError):
             code = error.code
             if code == 404:
-                return SourceUnavailable(f"spreadsheet {self.spreadsheet_id} not found; check the id in `source: google:`")
+                return SourceUnavailable(f"spreadsheet {self.spreadsheet_id} not found; check the id in `source: google:`",
+                                         zh=f"找不到表格 {self.spreadsheet_id}；请检查 `source: google:` 中的 ID")
+            said = error.error.get("message", "")
             if code == 403:
                 return SourceUnavailable(
                     f"no access to spreadsheet {self.spreadsheet_id}{who}: share the sheet with the service account as Editor "
-                    f"(Google said: {error.error.get('message', '')})"
+                    f"(Google said: {said})",
+                    zh=f"无权访问表格 {self.spreadsheet_id}{who}：请把表格以“编辑者”身份共享给服务账号（Google 的答复：{said}）",
                 )
             if code == 401:
-                return SourceUnavailable(f"Google did not accept the credentials{who}; check the key file")
-            return SourceUnavailable(f"Sheets API error {code}: {error.error.get('message', '')}")
+                return SourceUnavailable(f"Google did not accept the credentials{who}; check the key file",
+                                         zh=f"Google 不接受这些凭据{who}；请检查密钥文件")
+            return SourceUnavailable(f"Sheets API error {code}: {said}", zh=f"Sheets API 错误 {code}：{said}")
         if isinstance(error, GoogleAuthError | TransportError | requests.RequestException):
-            return SourceUnavailable(f"cannot reach Google Sheets: {error}")
+            return SourceUnavailable(f"cannot reach Google Sheets: {error}", zh=f"无法连接 Google 表格：{error}")
         return SourceUnavailable(str(error))
 
     def _call(self, fn: Callable[[], Any]) -> Any:
@@ -244,7 +252,8 @@ class GoogleBackend:
         assert patch is not None
         sheet = sheets.get(patch.tab)
         if sheet is None:
-            raise SourceUnavailable(f"tab {patch.tab!r} disappeared from the spreadsheet during the run; run again")
+            raise SourceUnavailable(f"tab {patch.tab!r} disappeared from the spreadsheet during the run; run again",
+                                    zh=f"运行期间工作表“{patch.tab}”从表格中消失了；请再运行一次")
         props = sheet["properties"]
         sheet_id = props["sheetId"]
         grid = props.get("gridProperties", {})

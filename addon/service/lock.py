@@ -64,7 +64,8 @@ def _try_lock(handle: IO[bytes]) -> bool:
     except BlockingIOError:
         return False
     except OSError as error:  # some network file systems do not support flock at all
-        raise SourceUnavailable(f"cannot lock {handle.name}: {error.strerror}; put state_dir on a local disk") from None
+        raise SourceUnavailable(f"cannot lock {handle.name}: {error.strerror}; put state_dir on a local disk",
+                                zh=f"无法锁定 {handle.name}：{error.strerror}；请把 state_dir 放在本地磁盘上") from None
     return True
 
 
