@@ -1,8 +1,6 @@
 """`python runner.py <command>`: the same as the `followup` console script."""
 
-import sys
-
-from addon.cli import main
+from addon.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -1,5 +1,3 @@
-import sys
+from addon.cli import entry
 
-from addon.cli import main
-
-sys.exit(main())
+entry()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -17,9 +18,11 @@ from typing import Any
 
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
-from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
+from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
 from addon.i18n import progress_text, status_label, text
 from addon.model import STATUS_ORDER
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def _as_of(value: str) -> date:
@@ -309,5 +312,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(("无法使用数据源：" if locale.startswith("zh") else "Cannot use the source: ") + error.text(locale))
         return pipeline.EXIT_SOURCE
     except KeyboardInterrupt:
-        _say("Interrupted; nothing partial was written.")
-        return 130
+        zh = getattr(args, "locale", default_locale()).startswith("zh")
+        _say("已中断；没有写入任何不完整的内容。" if zh else "Interrupted; nothing partial was written.")
+        return EXIT_INTERRUPTED
+
+
+def entry() -> None:
+    """The process's entry point (the `followup` script, runner.py, python -m addon)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        # A tab still loading in a reader thread would hold the exit until it is parsed (seconds for
+        # a large tab), and there is nothing left to finish once main has returned: leave at once.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

@@ -363,3 +363,42 @@ def test_progress_lines_speak_the_workbook_language(tmp_path: Path, capsys: pyte
     assert progress_text("validating rows", "en") == "validating rows"
     assert progress_text("something else", "zh-CN") == "something else"  # an unknown line is shown as it is
     assert all(zh and en for zh, en in PROGRESS_STEPS.values())
+
+
+SLOW_READ = """
+import sys, time
+from addon.backends import calamine_tabs
+real = calamine_tabs.read_rows
+def slow(path, name):  # a tab that takes long to parse, as a 500,000-row one does
+    print("reading", flush=True)
+    time.sleep(60)
+    return real(path, name)
+calamine_tabs.read_rows = slow
+sys.argv = ["followup"] + sys.argv[1:]
+from addon.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize(("locale", "said"), [("zh-CN", "已中断；没有写入任何不完整的内容。"), ("en", "Interrupted; nothing partial was written.")])
+def test_ctrl_c_while_a_tab_loads_exits_at_once(locale: str, said: str, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    project = Path(__file__).resolve().parents[1]
+    assert main(["init", "--excel", str(tmp_path / "book.xlsx"), "--lang", "en"]) == 0
+    before = (tmp_path / "book.xlsx").read_bytes()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"locale: {locale}\nsource: {{excel: book.xlsx}}\nstate_dir: state\n", encoding="utf-8")
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_READ, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), "run", "--config", str(config), "--quiet"], cwd=project,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().startswith("reading")  # (threads may share the line)
+    time.sleep(0.2)
+    interrupted = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and said in err and "Traceback" not in err
+    assert time.monotonic() - interrupted < 10  # not held until the 60-second read ends
+    assert (tmp_path / "book.xlsx").read_bytes() == before
