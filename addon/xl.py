@@ -43,13 +43,14 @@ MESSAGES = {
     "app": ("跟进助手", "Follow-up Add-on"),
     "prefix": ("跟进助手：", "Follow-up: "),
     "starting": ("正在启动…", "starting…"),
+    # keyed by the pipeline's steps (addon.i18n.PROGRESS_STEPS), worded for the status bar
     "reading": ("正在读取工作簿…", "reading the workbook…"),
-    "validating": ("正在校验数据…", "checking the data…"),
-    "computing": ("正在计算跟进状态和 KPI…", "applying cadence rules and computing KPIs…"),
-    "writing": ("正在写入结果…", "writing results…"),
+    "validating rows": ("正在校验数据…", "checking the data…"),
+    "applying cadence rules": ("正在计算跟进状态和 KPI…", "applying cadence rules and computing KPIs…"),
+    "writing owned": ("正在写入结果…", "writing results…"),
     "writing_tab": ("正在写入“{name}”…", "writing “{name}”…"),
-    "planning": ("正在准备提醒…", "preparing reminders…"),
-    "sending": ("正在发送提醒…", "sending reminders…"),
+    "planning reminders": ("正在准备提醒…", "preparing reminders…"),
+    "sending reminders": ("正在发送提醒…", "sending reminders…"),
     "checked": (
         "检查完成：{customers} 位客户，{overdue} 位逾期，{due} 位今日/即将到期；{errors} 个错误，{warnings} 个警告{issues}。",
         "Check done: {customers} customers, {overdue} overdue, {due} due today or soon; {errors} errors, {warnings} warnings{issues}.",
@@ -90,17 +91,6 @@ MESSAGES = {
     "failed_status": ("出错了，详见弹出的消息。", "failed; see the message box."),
 }
 
-# Steps of addon.pipeline (addon.i18n.progress_step) -> message keys above.
-_PROGRESS = {
-    "reading": "reading",
-    "validating rows": "validating",
-    "applying cadence rules": "computing",
-    "writing owned": "writing",
-    "sending reminders": "sending",
-    "planning reminders": "planning",
-}
-
-
 def _caller() -> Any:
     import xlwings as xw
 
@@ -127,8 +117,8 @@ class ExcelUI:
 
     def progress(self, message: str) -> None:
         """Translate the pipeline's progress lines into the workbook's language."""
-        key = _PROGRESS.get(progress_step(message) or "")
-        self.status(self.t(key) if key else message)
+        step = progress_step(message)
+        self.status(self.t(step) if step in MESSAGES else message)
 
     def tab_progress(self, name: str) -> None:
         self.status(self.t("writing_tab", name=name))
@@ -307,7 +297,7 @@ def _refresh_kpis(book: Any, config: Config, backend: XlwingsBackend, ui: ExcelU
     tab: TabSpec = kpi_tab(result.kpis, result.dataset, config.locale)
     other = OWNED_TABS["kpi"][1 - lang_index(config.locale)]
     stale = [other] if other in backend.sheet_names() and other != tab.name else []
-    ui.status(ui.t("writing"))
+    ui.status(ui.t("writing owned"))
     backend.write(WriteSet(columns=None, tabs=[tab], stale_tabs=stale))
     ui.status(ui.t("kpis_done", tab=tab.name, as_of=result.as_of.isoformat()))
     return result

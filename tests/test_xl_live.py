@@ -339,7 +339,9 @@ def test_check_now_on_the_calling_book(app: mem.App, tmp_path: Path) -> None:
     assert {"KPI汇总", "待跟进", "数据问题", "运行记录"} <= set(book.sheet_names)
     final = app.status_bar
     assert isinstance(final, str) and final.startswith("跟进助手：检查完成") and "数据问题" in final
-    assert any("正在读取" in str(s) for s in app.status_history)
+    shown = [str(s) for s in app.status_history]
+    for step in ("正在读取工作簿", "正在校验数据", "正在计算跟进状态和 KPI", "正在写入结果"):  # every pipeline step, in its words
+        assert any(step in s for s in shown), (step, shown)
     assert (app.screen_updating, app.calculation) == (True, "automatic")
 
 

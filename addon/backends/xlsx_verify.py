@@ -91,7 +91,7 @@ def verify_written(
     try:
         _check_container(source, tmp, plan, problems)
         if not problems:
-            _check_values(tmp, original, plan, writes, problems, known, new_tabs, old_tabs)
+            _check_values(tmp, original, plan, writes, patched, problems, known, new_tabs, old_tabs)
     finally:
         wait([*new_tabs.values(), *old_tabs.values()])  # no reader still holds the temp file when it is removed
     if problems:
@@ -148,7 +148,7 @@ def _rows(futures: Mapping[str, Future[Rows]], name: str, workbook: Path, what: 
 
 
 def _check_values(
-    tmp: Path, original: Path, plan: Plan, writes: WriteSet, problems: list[str],
+    tmp: Path, original: Path, plan: Plan, writes: WriteSet, patched: str | None, problems: list[str],
     known: Mapping[str, Rows], new_tabs: Mapping[str, Future[Rows]], old_tabs: Mapping[str, Future[Rows]],
 ) -> None:
     try:
@@ -162,9 +162,9 @@ def _check_values(
     if names != plan.sheet_names:
         problems.append(f"tabs are {names}, expected {plan.sheet_names}")
         return
-    if plan.patched_tab is not None and writes.columns is not None:
-        old_rows = known[plan.patched_tab] if plan.patched_tab in known else _rows(old_tabs, plan.patched_tab, original, "original")
-        _compare_patched(old_rows, _rows(new_tabs, plan.patched_tab, original, "new"), plan, writes, problems)
+    if patched is not None:
+        old_rows = known[patched] if patched in known else _rows(old_tabs, patched, original, "original")
+        _compare_patched(old_rows, _rows(new_tabs, patched, original, "new"), plan, writes, problems)
     for name, spec in plan.owned_tabs.items():
         rows = _rows(new_tabs, name, original, "new")
         for r, row in enumerate(spec.rows):
