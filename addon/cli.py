@@ -19,7 +19,7 @@ from typing import Any
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
-from addon.i18n import progress_text, status_label, text
+from addon.i18n import Catalog, progress_text, status_label, text
 from addon.model import STATUS_ORDER
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -46,6 +46,11 @@ def _load(args: argparse.Namespace) -> Config:
     return config
 
 
+def _lang_locale(lang: str) -> str:
+    """--lang zh|en -> a locale, for the commands that make a workbook rather than read a config."""
+    return "zh-CN" if lang == "zh" else "en"
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -59,6 +64,32 @@ def _print_json(doc: Any) -> None:
     sys.stdout.write("\n")
 
 
+# What the CLI says, in both languages (English counts arrive already pluralised by _count).
+SAY: Catalog = {
+    "title": ("跟进助手 — {mode} · {source} · 截至 {as_of}", "Follow-up Add-on — {mode} · {source} · as of {as_of}"),
+    "records": ("  客户 {customers} 位，跟进记录 {followups} 条", "  {customers_n}, {followups_n}"),
+    "issues": ("  数据问题：{errors} 个错误，{warnings} 个警告", "  Data issues: {errors_n}, {warnings_n}"),
+    "statuses": ("  状态：{parts}", "  Status: {parts}"),
+    "needing": ("  需跟进（逾期/升级/公海）：{n}", "  Needing contact (overdue/escalated/pool): {n}"),
+    "reminders": ("  提醒：{parts}", "  Reminders: {parts}"),
+    "written": ("  已写入：{where}", "  Written to: {where}"),
+    "took": ("  用时 {seconds} 秒", "  Took {seconds} s"),
+    "list": ("，", ", "),
+    "message": ("  {outcome}：{kind} → {to}（{n} 位客户）", "  {outcome}: {kind} → {to} ({customers_n})"),
+    "issue": ("  [{severity}] {where} {column}：{message}", "  [{severity}] {where} {column}: {message}"),
+    "suggestion": (" — {suggestion}", " — {suggestion}"),
+    "error": ("错误", "error"),
+    "warning": ("警告", "warning"),
+    "more_issues": ("  …另有 {n} 个问题：加 --all 全部列出；运行 run 后也都在“数据问题”工作表中",
+                    "  … and {n} more: add --all to list every one; after a run they are all on the Issues tab"),
+    "cannot_use": ("无法使用 {where}：{detail}", "Cannot use {where}: {detail}"),
+    "cannot_use_source": ("无法使用数据源：{detail}", "Cannot use the source: {detail}"),
+    "interrupted": ("已中断；没有写入任何不完整的内容。", "Interrupted; nothing partial was written."),
+    "open_demo": ("打开演示工作簿：{path}", "Open the demo workbook: {path}"),
+    "demo_mail": ("提醒邮件（.eml）：{path}", "Reminder emails (.eml): {path}"),
+}
+
+
 def _count(n: int, noun: str) -> str:
     """'1 customer', '2 customers' (English only; Chinese counts need no plural)."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
@@ -70,11 +101,10 @@ def _say_messages(result: pipeline.RunResult) -> None:
     from addon.notify.send import OUTCOME_LABELS
 
     locale = result.config.locale
-    zh = locale.startswith("zh")
     for m in result.messages:
-        outcome = text(OUTCOME_LABELS, locale, m.outcome)
-        count = f"（{len(m.customers)} 位客户）" if zh else f" ({_count(len(m.customers), 'customer')})"
-        _say(f"  {outcome}：{kind_label(m.kind, locale)} → {m.to}{count}" if zh else f"  {outcome}: {kind_label(m.kind, locale)} → {m.to}{count}")
+        n = len(m.customers)
+        _say(text(SAY, locale, "message", outcome=text(OUTCOME_LABELS, locale, m.outcome), kind=kind_label(m.kind, locale),
+                  to=m.to, n=n, customers_n=_count(n, "customer")))
 
 
 MODES = {"run": ("运行", "run"), "check": ("检查", "check"), "remind": ("提醒", "remind"), "demo": ("演示", "demo"), "serve": ("定时服务", "serve")}
@@ -82,30 +112,26 @@ MODES = {"run": ("运行", "run"), "check": ("检查", "check"), "remind": ("提
 
 def print_summary(result: pipeline.RunResult) -> None:
     """The one-screen summary every run ends with."""
-    s = result.summary()
-    zh = result.config.locale.startswith("zh")
+    s, locale = result.summary(), result.config.locale
+    sep = text(SAY, locale, "list")
     counts = result.status_counts()
     urgent_first = sorted(counts.items(), key=lambda kv: STATUS_ORDER.index(kv[0]) if kv[0] in STATUS_ORDER else len(STATUS_ORDER))
-    parts = ("，" if zh else ", ").join(f"{status_label(k, result.config.locale)} {v}" for k, v in urgent_first if v)
-    sent = s["messages"]
     lines = [
-        ("跟进助手 — " if zh else "Follow-up Add-on — ") + f"{text(MODES, result.config.locale, s['mode'])} · {s['source']} · "
-        + ("截至 " if zh else "as of ") + s["as_of"],
-        (f"  客户 {s['customers']} 位，跟进记录 {s['followups']} 条" if zh
-         else f"  {_count(s['customers'], 'customer')}, {_count(s['followups'], 'follow-up')}"),
-        (f"  数据问题：{s['errors']} 个错误，{s['warnings']} 个警告" if zh
-         else f"  Data issues: {_count(s['errors'], 'error')}, {_count(s['warnings'], 'warning')}"),
-        ("  状态：" if zh else "  Status: ") + (parts or "—"),
-        (f"  需跟进（逾期/升级/公海）：{s['overdue']}" if zh else f"  Needing contact (overdue/escalated/pool): {s['overdue']}"),
+        text(SAY, locale, "title", mode=text(MODES, locale, s["mode"]), source=s["source"], as_of=s["as_of"]),
+        text(SAY, locale, "records", customers=s["customers"], followups=s["followups"],
+             customers_n=_count(s["customers"], "customer"), followups_n=_count(s["followups"], "follow-up")),
+        text(SAY, locale, "issues", errors=s["errors"], warnings=s["warnings"],
+             errors_n=_count(s["errors"], "error"), warnings_n=_count(s["warnings"], "warning")),
+        text(SAY, locale, "statuses", parts=sep.join(f"{status_label(k, locale)} {v}" for k, v in urgent_first if v) or "—"),
+        text(SAY, locale, "needing", n=s["overdue"]),
     ]
-    if sent:
+    if s["messages"]:
         from addon.notify.send import OUTCOME_LABELS
 
-        lines.append(("  提醒：" if zh else "  Reminders: ")
-                     + ("，" if zh else ", ").join(f"{text(OUTCOME_LABELS, result.config.locale, k)} {v}" for k, v in sent.items()))
+        lines.append(text(SAY, locale, "reminders", parts=sep.join(f"{text(OUTCOME_LABELS, locale, k)} {v}" for k, v in s["messages"].items())))
     if s["written"]:
-        lines.append(("  已写入：" if zh else "  Written to: ") + s["source"])
-    lines.append(f"  用时 {s['seconds']} 秒" if zh else f"  Took {s['seconds']} s")
+        lines.append(text(SAY, locale, "written", where=s["source"]))
+    lines.append(text(SAY, locale, "took", seconds=s["seconds"]))
     _say("\n".join(lines))
 
 
@@ -137,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if len(targets) == 1:
                 raise
             where = target.source.excel or target.source.google
-            _say((f"无法使用 {where}：" if target.locale.startswith("zh") else f"Cannot use {where}: ") + error.text(target.locale))
+            _say(text(SAY, target.locale, "cannot_use", where=where, detail=error.text(target.locale)))
             exit_code = max(exit_code, pipeline.EXIT_SOURCE)
             continue
         if args.dry_run:
@@ -169,17 +195,16 @@ ISSUES_SHOWN = 100  # a messy workbook can have thousands; the summary must stay
 
 def _say_issues(result: pipeline.RunResult, *, show_all: bool) -> None:
     """Errors first (each group in sheet order), at most ISSUES_SHOWN unless asked for all."""
-    zh = result.config.locale.startswith("zh")
-    words = {"error": "错误", "warning": "警告"} if zh else {"error": "error", "warning": "warning"}
+    locale = result.config.locale
     issues = sorted(result.dataset.issues, key=lambda i: i.severity != "error")
     shown = issues if show_all else issues[:ISSUES_SHOWN]
     for issue in shown:
         where = f"{issue.tab}!{issue.row}" if issue.row else issue.tab
-        _say(f"  [{words.get(issue.severity, issue.severity)}] {where} {issue.column}: {issue.message}" + (f" — {issue.suggestion}" if issue.suggestion else ""))
+        line = text(SAY, locale, "issue", severity=text(SAY, locale, issue.severity), where=where, column=issue.column, message=issue.message)
+        _say(line + (text(SAY, locale, "suggestion", suggestion=issue.suggestion) if issue.suggestion else ""))
     rest = len(issues) - len(shown)
     if rest:
-        _say(f"  …另有 {rest} 个问题：加 --all 全部列出；运行 run 后也都在“数据问题”工作表中" if zh
-             else f"  … and {rest} more: add --all to list every one; after a run they are all on the Issues tab")
+        _say(text(SAY, locale, "more_issues", n=rest))
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:
@@ -207,20 +232,21 @@ def cmd_remind(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from addon.demo import run_demo
 
-    result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args, "zh-CN" if args.lang == "zh" else "en"))
+    args.locale = _lang_locale(args.lang)
+    result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args, args.locale))
     if args.json:
         _print_json(result.to_json())
     print_summary(result)
-    zh = args.lang == "zh"
-    outbox = result.config.path(result.config.reminders.outbox)
-    _say(("打开演示工作簿：" if zh else "Open the demo workbook: ") + result.location)
-    _say(("提醒邮件（.eml）：" if zh else "Reminder emails (.eml): ") + str(outbox))
+    locale = result.config.locale
+    _say(text(SAY, locale, "open_demo", path=result.location))
+    _say(text(SAY, locale, "demo_mail", path=result.config.path(result.config.reminders.outbox)))
     return pipeline.EXIT_OK
 
 
 def cmd_init(args: argparse.Namespace) -> int:
     from addon.setup import init_excel, init_google
 
+    args.locale = _lang_locale(args.lang)
     if args.excel:
         message = init_excel(Path(args.excel), lang=args.lang)
     else:
@@ -308,12 +334,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(error.text())
         return pipeline.EXIT_CONFIG
     except SourceUnavailable as error:
-        locale = getattr(args, "locale", "en")
-        _say(("无法使用数据源：" if locale.startswith("zh") else "Cannot use the source: ") + error.text(locale))
+        locale = getattr(args, "locale", default_locale())
+        _say(text(SAY, locale, "cannot_use_source", detail=error.text(locale)))
         return pipeline.EXIT_SOURCE
     except KeyboardInterrupt:
-        zh = getattr(args, "locale", default_locale()).startswith("zh")
-        _say("已中断；没有写入任何不完整的内容。" if zh else "Interrupted; nothing partial was written.")
+        _say(text(SAY, getattr(args, "locale", default_locale()), "interrupted"))
         return EXIT_INTERRUPTED
 
 
