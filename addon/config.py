@@ -7,6 +7,7 @@ config's `locale`); the CLI turns ConfigError into exit code 2.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -357,6 +358,19 @@ class Config(Strict):
         override = workbook.model_dump(mode="python", exclude={"name"}, exclude_none=True)
         merged = _deep_merge(data, override)
         return validate_config(merged, base_dir=self.base_dir, source=f"workbooks[{workbook.name}]")
+
+
+def workbook_key(config: Config) -> str:
+    """A stable, file-name-safe identity for the workbook a config points at."""
+    source = config.source
+    if source.excel is not None:
+        ident = str(config.path(source.excel).resolve())
+        label = config.path(source.excel).stem
+    else:
+        ident = f"google:{source.google}"
+        label = "google"
+    slug = re.sub(r"[^\w.-]+", "_", label)[:40] or "workbook"
+    return f"{slug}-{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:12]}"
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -402,3 +402,49 @@ def test_ctrl_c_while_a_tab_loads_exits_at_once(locale: str, said: str, tmp_path
     assert proc.returncode == 130 and said in err and "Traceback" not in err
     assert time.monotonic() - interrupted < 10  # not held until the 60-second read ends
     assert (tmp_path / "book.xlsx").read_bytes() == before
+
+
+def test_two_workbooks_each_send_their_own_reminders_to_a_shared_admin(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Once per day is per workbook: the admin (and anyone in both teams) hears about each of them."""
+    folder, _, _, _ = demo
+    for name in ("east.xlsx", "south.xlsx"):
+        shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / name)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "locale: en\nstate_dir: state\nreminders: {outbox: out, send_on: every_day, admin: admin@example.com}\n"
+        "workbooks:\n  - {name: East, source: {excel: east.xlsx}}\n  - {name: South, source: {excel: south.xlsx}}\n",
+        encoding="utf-8",
+    )
+    args = ["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]
+    main(args)
+    east, south = json.loads(capsys.readouterr().out)
+    for doc in (east, south):
+        assert doc["messages"] and {m["outcome"] for m in doc["messages"]} == {"sent"}
+    assert sum(m["to"] == "admin@example.com" for doc in (east, south) for m in doc["messages"]) == 2
+    mails = [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "out").rglob("*.eml")]
+    assert len(mails) == len(east["messages"]) + len(south["messages"])
+    to_admin = {m["Message-ID"] for m in mails if "admin@example.com" in m["To"]}
+    assert len(to_admin) == 2  # two messages, told apart by their Message-ID (clients collapse equal ones)
+    main(args)  # the same day again: nothing twice
+    again = json.loads(capsys.readouterr().out)
+    assert {m["outcome"] for doc in again for m in doc["messages"]} == {"already_sent"}
+
+
+def test_the_shared_ledger_of_earlier_versions_is_carried_over(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the one ledger knew (sent today) still holds after the upgrade to one ledger per workbook."""
+    from addon.config import load_config
+    from addon.notify.ledger import LEGACY_FILE_NAME, ledger_path
+
+    folder, _, _, _ = demo
+    shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "book.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text("locale: en\nstate_dir: state\nsource: {excel: book.xlsx}\nreminders: {outbox: out, send_on: every_day}\n", encoding="utf-8")
+    args = ["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]
+    main(args)
+    sent = json.loads(capsys.readouterr().out)["messages"]
+    assert sent and {m["outcome"] for m in sent} == {"sent"}
+    own = ledger_path(load_config(config))
+    own.rename(own.with_name(LEGACY_FILE_NAME))  # as an earlier version left it
+    main(args)
+    assert {m["outcome"] for m in json.loads(capsys.readouterr().out)["messages"]} == {"already_sent"}
+    assert own.exists() and len(list((tmp_path / "out").rglob("*.eml"))) == len(sent)

@@ -1,4 +1,4 @@
-"""The reminder ledger: SQLite in the state directory, one row per (day, recipient, kind).
+"""The reminder ledger: SQLite in the state directory, one file per workbook, one row per (day, recipient, kind).
 
 It is what makes "exactly once" hold across runs, crashes and a second process started by hand:
 - `claim` (one IMMEDIATE transaction) decides whether a message may be sent now and marks it `sending`
@@ -26,9 +26,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from addon.config import Config
+from addon.config import Config, workbook_key
 
-FILE_NAME = "reminders.sqlite3"
+LEGACY_FILE_NAME = "reminders.sqlite3"  # one ledger for every workbook: a second workbook's reminders were taken as sent
 Decision = Literal["send", "already_sent", "already_refused", "in_progress"]
 Key = tuple[str, str, str]  # (recipient address, lower-case; kind; ISO day)
 
@@ -283,4 +283,19 @@ def _entry(row: sqlite3.Row) -> Entry:
 
 
 def ledger_path(config: Config) -> Path:
-    return config.state_path / FILE_NAME
+    """The workbook's own ledger: two workbooks may owe the same person the same kind of message on one day."""
+    path = config.state_path / f"reminders-{workbook_key(config)}.sqlite3"
+    legacy = config.state_path / LEGACY_FILE_NAME
+    if not path.exists() and legacy.exists():
+        _copy_database(legacy, path)  # keep what the shared ledger knew (at worst today's over-cautious skips)
+    return path
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    """A consistent copy even while another process writes `source`; appears under its name only when complete."""
+    partial = target.with_name(target.name + ".partial")
+    with sqlite3.connect(str(source), timeout=30) as src, sqlite3.connect(str(partial)) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    os.replace(partial, target)

@@ -131,8 +131,9 @@ def _bucket(status: str) -> str:
 
 
 def message_id(message: Message, sender: str, resend: int = 0) -> str:
-    """`<hash@sender-domain>`: the same (recipient, kind, day) always gets the same id; a forced resend a new one."""
-    seed = "|".join((*message.key, str(resend)))
+    """`<hash@sender-domain>`: the same (recipient, kind, day, workbook link) always gets the same id; a forced
+    resend a new one. The link keeps two workbooks' digests to one person apart (clients collapse equal ids)."""
+    seed = "|".join((*message.key, message.link, str(resend)))
     digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
     domain = parseaddr(sender)[1].rpartition("@")[2]
     domain = domain if re.fullmatch(r"[A-Za-z0-9.-]+", domain or "") else "followup.invalid"

@@ -14,7 +14,6 @@ Wiring into a one-off run (cli `run`)::
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from addon.backends.base import SourceUnavailable
-from addon.config import Config
+from addon.config import Config, workbook_key
 
 SERVICE_LOCK = "serve.lock"
 _WIN_LOCK_OFFSET = 1 << 20  # lock a byte far beyond the pid text (Windows allows locking past EOF)
@@ -171,19 +170,6 @@ def service_lock(state_dir: Path, locale: str = "zh-CN") -> FileLock:
                        "at a time. See `python runner.py status`, or stop it first.")
         raise AlreadyRunning(message, path, pid)
     return lock
-
-
-def workbook_key(config: Config) -> str:
-    """A stable, file-name-safe identity for the workbook a config points at."""
-    source = config.source
-    if source.excel is not None:
-        ident = str(config.path(source.excel).resolve())
-        label = config.path(source.excel).stem
-    else:
-        ident = f"google:{source.google}"
-        label = "google"
-    slug = re.sub(r"[^\w.-]+", "_", label)[:40] or "workbook"
-    return f"{slug}-{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:12]}"
 
 
 def workbook_lock_path(config: Config) -> Path:
