@@ -417,13 +417,23 @@ def test_followup_before_the_customer_was_created_is_a_warning() -> None:
     assert ds.issues[0].message == "跟进日期 2025-02-09 早于客户的创建日期 2025-02-10（“客户”表第 2 行）"
 
 
-def test_planned_next_date_before_the_contact_is_a_warning() -> None:
+def test_planned_next_date_before_the_contact_is_a_warning_and_ignored() -> None:
     ds = check(
         customers(c(customer_id="C001", name="甲")),
         followups(f(customer_id="C001", date="2025-03-05", next_date="2025-03-04"), f(customer_id="C001", date="2025-03-05", next_date="2025-03-05")),
     )
     assert found(ds) == [("跟进记录", 2, "下次跟进日期", "warning", "followup.next_before_date")]
-    assert [x.next_date for x in ds.followups] == [date(2025, 3, 4), date(2025, 3, 5)]
+    assert ds.issues[0].message == "下次跟进日期 2025-03-04 早于本次跟进日期 2025-03-05，已忽略"
+    assert [x.next_date for x in ds.followups] == [None, date(2025, 3, 5)]  # a contact remains, its date is not a due date
+
+
+def test_a_next_date_a_year_off_does_not_escalate_a_customer_just_contacted() -> None:
+    from addon.core.cadence import evaluate
+
+    ds = check(customers(c(customer_id="C001", name="甲", tier="B")), followups(f(customer_id="C001", date="2025-03-07", next_date="2024-03-14")))
+    (status,) = evaluate(ds, ZH, AS_OF)
+    assert status.status == "ok" and status.days_overdue == 0 and status.rule.code == "tier"
+    assert status.next_due == date(2025, 3, 21)  # tier B: 14 days after the contact
 
 
 # --- formats: e-mail, phone, amounts, yes/no ------------------------------------------------------

@@ -124,7 +124,7 @@ MESSAGES: Catalog = {
         "Follow-up on {value} is before the customer was created ({created}, {tab} row {row})",
     ),
     "followup.before_created.fix": ("检查两个日期是否填错", "Check both dates"),
-    "followup.next_before_date": ("{column} {value} 早于本次跟进日期 {date}", "{column} {value} is before this contact ({date})"),
+    "followup.next_before_date": ("{column} {value} 早于本次跟进日期 {date}{effect}", "{column} {value} is before this contact ({date}){effect}"),
     "followup.next_before_date.fix": ("下次跟进日期应在本次跟进之后", "The next follow-up should come after this contact"),
     "email.invalid": ("{column}“{value}”不是有效的邮箱地址{effect}", "{column} '{value}' is not a valid e-mail address{effect}"),
     "email.invalid.fix": ("邮箱格式如 name@example.com", "Write an address like name@example.com"),
@@ -868,8 +868,10 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
                 planned = run.date(tab, rownum, "next_date", next_cell, "warning")
                 next_date = planned.day if planned is not None else None
             if next_date is not None and at is not None and next_date < at.date():
+                # Most likely a typo (a year off): as a due date it would escalate a customer just contacted.
                 run.add(tab, rownum, "next_date", display(next_cell), "warning", "followup.next_before_date",
-                        date=display(at.date()))
+                        date=display(at.date()), effect=ignored)
+                next_date = None
 
         outcome_cell = row[i_outcome] if i_outcome < n else None
         if type(outcome_cell) is str and "#" not in outcome_cell[:8]:
