@@ -138,6 +138,15 @@ def parse_duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def _spoken(value: timedelta, zh: bool = False) -> str:
+    """A short duration in words, for messages about it."""
+    seconds = int(value.total_seconds())
+    if seconds % 60 == 0 and seconds:
+        minutes = seconds // 60
+        return f"{minutes} 分钟" if zh else f"{minutes} minute" + ("" if minutes == 1 else "s")
+    return f"{seconds} 秒" if zh else f"{seconds} seconds"
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -219,6 +228,23 @@ class CadenceConfig(Strict):
     pool_after: Duration = timedelta(days=30)
     working_days: bool = False
     holidays: str | None = "CN"
+
+    @model_validator(mode="after")
+    def _intervals(self) -> CadenceConfig:
+        """An interval under an hour is a slip (`1m` reads as a month but means a minute), never a cadence."""
+        intervals: list[tuple[str, timedelta]] = [(f"by_tier.{k}", v) for k, v in self.by_tier.items()]
+        intervals += [(f"by_stage.{k}", v) for k, v in self.by_stage.items()]
+        intervals += [(f"after_won[{i}]", v) for i, v in enumerate(self.after_won)]
+        intervals += [("first_response", self.first_response), ("after_sales", self.after_sales), ("dormant", self.dormant)]
+        problems = [
+            Problem(f"cadence.{key} is {_spoken(value)}: a follow-up interval is at least an hour (`m` means minutes; for a month write 30d)",
+                    f"cadence.{key} 是 {_spoken(value, zh=True)}：跟进间隔至少为 1 小时（`m` 表示分钟；一个月请写 30d）")
+            for key, value in intervals
+            if value < timedelta(hours=1)
+        ]
+        if problems:
+            raise Invalid(*problems)
+        return self
 
 
 class KpiConfig(Strict):
@@ -417,7 +443,9 @@ def _format_errors(error: ValidationError) -> list[Problem]:
         where = loc or "(top level)"
         cause = (item.get("ctx") or {}).get("error")
         if isinstance(cause, Invalid):  # our own validators say it in both languages, possibly several things
-            problems.extend(Problem(f"{where}{shown}: {p}", f"{loc or '（顶层）'}{shown}：{p.zh}") for p in cause.problems)
+            for p in cause.problems:  # a problem that names its own key is shown as it is
+                named = bool(loc) and p.startswith(loc + ".")
+                problems.append(p if named else Problem(f"{where}{shown}: {p}", f"{loc or '（顶层）'}{shown}：{p.zh}"))
             continue
         message = item["msg"].removeprefix("Value error, ")
         en_fix, zh_template = _FIXES.get(item["type"], ("", ""))
