@@ -73,6 +73,7 @@ SAY: Catalog = {
     "needing": ("  需跟进（逾期/升级/公海）：{n}", "  Needing contact (overdue/escalated/pool): {n}"),
     "reminders": ("  提醒：{parts}", "  Reminders: {parts}"),
     "written": ("  已写入：{where}", "  Written to: {where}"),
+    "blocked": ("  未计算状态、未发送提醒：{message}", "  No statuses computed, no reminders sent: {message}"),
     "took": ("  用时 {seconds} 秒", "  Took {seconds} s"),
     "list": ("，", ", "),
     "message": ("  {outcome}：{kind} → {to}（{n} 位客户）", "  {outcome}: {kind} → {to} ({customers_n})"),
@@ -129,6 +130,8 @@ def print_summary(result: pipeline.RunResult) -> None:
         from addon.notify.send import OUTCOME_LABELS
 
         lines.append(text(SAY, locale, "reminders", parts=sep.join(f"{text(OUTCOME_LABELS, locale, k)} {v}" for k, v in s["messages"].items())))
+    for message in s["blocked"]:
+        lines.append(text(SAY, locale, "blocked", message=message))
     if s["written"]:
         lines.append(text(SAY, locale, "written", where=s["source"]))
     lines.append(text(SAY, locale, "took", seconds=s["seconds"]))

@@ -41,6 +41,7 @@ class RunResult:
     kpis: Any = None
     messages: list[Any] = field(default_factory=list)  # delivery outcomes (addon.notify.send.Outcome)
     written: bool = False
+    blocked: list[Issue] = field(default_factory=list)  # setup errors that stopped cadence, KPIs and reminders
     started: datetime = field(default_factory=datetime.now)
     seconds: float = 0.0
 
@@ -70,6 +71,7 @@ class RunResult:
             "overdue": counts["overdue"] + counts["escalated"] + counts["pool"],
             "messages": dict(sorted(outcomes.items())),
             "written": self.written,
+            "blocked": [i.message for i in self.blocked],
             "seconds": round(self.seconds, 2),
         }
 
@@ -184,6 +186,19 @@ def _missing_tab_issue(role: str, configured: str | None, names: list[str], loca
     return Issue(tab=expected, row=None, column="", value="", severity="error", message=message, suggestion=suggestion, code="tab.missing")
 
 
+SETUP_ERRORS = frozenset({"tab.missing", "columns.missing"})
+
+
+def setup_errors(dataset: Dataset) -> list[Issue]:
+    """A missing Customers/FollowUps tab or required column: every status computed from it would be wrong
+    (no contacts at all reads as everyone overdue), so nothing is computed, written into the data or sent."""
+    essential = {dataset.tabs.get("customers"), dataset.tabs.get("followups")}
+    return [
+        i for i in dataset.issues
+        if i.severity == "error" and i.code in SETUP_ERRORS and (i.code == "tab.missing" or i.tab in essential)
+    ]
+
+
 def compute(config: Config, dataset: Dataset, as_of: date) -> tuple[list[CustomerStatus], Any]:
     from addon.core import kpi
 
@@ -198,14 +213,13 @@ def build_writes(result: RunResult, tables: Mapping[str, Table | None], sheet_na
 
     config, dataset, locale = result.config, result.dataset, result.config.locale
     customers = tables.get("customers")
+    issues_and_log = [render.issues_tab(dataset.issues, locale), render.runlog_tab(record, tables.get("runlog"), config.run_log_keep, locale)]
+    if result.blocked:  # only what explains the problem; statuses, KPIs and the overdue list keep their last good state
+        return WriteSet(columns=None, tabs=issues_and_log, stale_tabs=[])
     columns = None
     if customers is not None and "customers" in dataset.header_rows:
         columns = render.columns_patch(customers, dataset.header_rows["customers"], dataset, result.statuses, locale, cadence.rule_text)
-    tabs = [
-        render.overdue_tab(dataset, result.statuses, result.as_of, locale, cadence.rule_text),
-        render.issues_tab(dataset.issues, locale),
-        render.runlog_tab(record, tables.get("runlog"), config.run_log_keep, locale),
-    ]
+    tabs = [render.overdue_tab(dataset, result.statuses, result.as_of, locale, cadence.rule_text), *issues_and_log]
     if result.kpis is not None:
         tabs.insert(0, kpi_tab(result.kpis, dataset, locale))
     return WriteSet(columns=columns, tabs=tabs, stale_tabs=render.stale_tabs(sheet_names, locale))
@@ -238,10 +252,12 @@ def run(
     with gc_paused():  # the pass builds about a million acyclic records; see addon.gc_pause
         dataset, tables, names = load(config, backend, as_of, progress)
         result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started)
-        progress("applying cadence rules and computing KPIs")
-        result.statuses, result.kpis = compute(config, dataset, as_of)
+        result.blocked = setup_errors(dataset)
+        if not result.blocked:
+            progress("applying cadence rules and computing KPIs")
+            result.statuses, result.kpis = compute(config, dataset, as_of)
 
-        if send or dry_run:
+        if (send or dry_run) and not result.blocked:
             from addon.core.reminders import plan
             from addon.notify.send import deliver
 
@@ -261,12 +277,25 @@ def run(
         return result
 
 
+# The Run log's outcome column, in the workbook's language.
+RUN_OUTCOMES = {
+    "ok": ("正常", "ok"),
+    "data_errors": ("有数据错误", "data errors"),
+    "blocked": ("缺少工作表或必需的列：未计算状态、未发送提醒", "a tab or required column is missing: no statuses computed, no reminders sent"),
+    "not_delivered": ("{n} 封提醒未送达", "{n} message(s) not delivered"),
+    "list": ("；", "; "),
+}
+
+
 def _record(result: RunResult) -> render.RunRecord:
-    summary = result.summary()
+    from addon.i18n import text
+
+    summary, locale = result.summary(), result.config.locale
     refused = sum(1 for m in result.messages if not m.ok)
-    outcome = "ok" if not result.errors and not refused else ("data errors" if result.errors else "")
+    parts = [text(RUN_OUTCOMES, locale, "blocked" if result.blocked else "data_errors")] if result.errors else []
     if refused:
-        outcome = (outcome + "; " if outcome else "") + f"{refused} message(s) not delivered"
+        parts.append(text(RUN_OUTCOMES, locale, "not_delivered", n=refused))
+    outcome = text(RUN_OUTCOMES, locale, "list").join(parts) or text(RUN_OUTCOMES, locale, "ok")
     return render.RunRecord(
         started=result.started,
         as_of=result.as_of,

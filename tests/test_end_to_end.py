@@ -448,3 +448,45 @@ def test_the_shared_ledger_of_earlier_versions_is_carried_over(demo, tmp_path: P
     main(args)
     assert {m["outcome"] for m in json.loads(capsys.readouterr().out)["messages"]} == {"already_sent"}
     assert own.exists() and len(list((tmp_path / "out").rglob("*.eml"))) == len(sent)
+
+
+def test_a_missing_followups_tab_stops_statuses_and_reminders(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No follow-ups at all would read as everyone overdue: nothing is computed, written into the data or sent."""
+    folder, _, _, _ = demo
+    path = tmp_path / "book.xlsx"
+    shutil.copy(folder / "跟进助手演示.xlsx", path)
+    before = sheets(path)
+    config = tmp_path / "config.yaml"
+    config.write_text("source: {excel: book.xlsx}\ntabs: {followups: Log}\nstate_dir: state\n"
+                      "reminders: {outbox: out, send_on: every_day, admin: admin@example.com}\n", encoding="utf-8")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["messages"] == [] and not (tmp_path / "out").exists()
+    assert doc["summary"]["statuses"] == {} and doc["summary"]["blocked"] == ["找不到跟进记录工作表（期望：Log）"]
+    after = sheets(path)
+    for tab in ("客户", "KPI汇总", "待跟进"):  # statuses and KPIs keep their last good state
+        assert after[tab] == before[tab], tab
+    assert any("找不到跟进记录工作表" in str(cell) for row in after["数据问题"] for cell in row)
+    assert any("缺少工作表或必需的列：未计算状态、未发送提醒" in str(cell) for row in after["运行记录"] for cell in row)
+
+
+def test_a_followups_tab_without_its_date_column_stops_statuses_and_reminders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Customers"
+    book.active.append(["Customer ID", "Name", "Owner", "Tier"])
+    book.active.append(["C1", "Acme", "Ann", "A"])
+    log = book.create_sheet("FollowUps")
+    log.append(["Customer ID", "Notes"])
+    log.append(["C1", "called"])
+    book.save(tmp_path / "book.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text("locale: en\nsource: {excel: book.xlsx}\nstate_dir: state\nreminders: {outbox: out, send_on: every_day}\n", encoding="utf-8")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "No statuses computed, no reminders sent: Tab 'FollowUps' is missing required columns: Date" in err
+    assert not (tmp_path / "out").exists()
+    written = sheets(tmp_path / "book.xlsx")
+    assert written["Customers"] == [["Customer ID", "Name", "Owner", "Tier"], ["C1", "Acme", "Ann", "A"]]  # no status columns
+    assert "Issues" in written and "Overdue" not in written
