@@ -213,3 +213,10 @@ def test_google_sheet_reachable_and_a_foreign_key_refused(tmp_path, demo_book):
         google = next(c for c in checks if c.title.startswith("Google Sheet"))
         assert google.status == FAIL and "credentials" in google.detail.lower()
         assert "service account" in google.fix
+
+
+def test_a_missing_workbook_is_reported_in_chinese_in_a_chinese_report(tmp_path, demo_book):
+    cfg = setup(tmp_path, demo_book, "workbooks:\n  - {name: gone, source: {excel: gone.xlsx}}\n", locale="zh-CN")
+    locale, checks = run_checks(cfg)
+    failed = {c.title: c for c in by_status(checks, FAIL)}
+    assert locale == "zh-CN" and failed["工作簿 gone"].detail.startswith("找不到工作簿：") and "not found" not in failed["工作簿 gone"].detail

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from addon.config import Config, ConfigError, default_locale, load_config, locale_in
+from addon.backends.base import SourceUnavailable
+from addon.config import Config, ConfigError, Invalid, default_locale, load_config, locale_in
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 MARKS = {OK: "✔", WARN: "⚠", FAIL: "✘"}
@@ -137,7 +138,8 @@ def check_schedule(config: Config) -> Check:
     try:
         plan = Plan.from_config(config)
     except ValueError as error:
-        return Check(title, FAIL, str(error), _pick(loc, "修改 schedule:", "fix schedule:"))
+        detail = "; ".join(p.text(loc) for p in error.problems) if isinstance(error, Invalid) else str(error)
+        return Check(title, FAIL, detail, _pick(loc, "修改 schedule:", "fix schedule:"))
     slot = next_slot(plan, datetime.now(UTC))
     if slot is None:
         return Check(title, FAIL, describe(plan, loc), _pick(loc, "schedule.days 不包含任何运行日", "schedule.days yields no run day"))
@@ -156,7 +158,6 @@ REQUIRED = {
 def _excel_checks(config: Config, name: str) -> tuple[list[Check], Any]:
     """File-level checks of an Excel source; returns the checks and an open backend (or None)."""
     from addon.backends import open_backend
-    from addon.backends.base import SourceUnavailable
     from addon.backends.excel import check_readable
 
     loc = config.locale
@@ -165,7 +166,7 @@ def _excel_checks(config: Config, name: str) -> tuple[list[Check], Any]:
     try:
         check_readable(path)
     except SourceUnavailable as error:
-        return [Check(title, FAIL, str(error), _fix_for_source(str(error), loc))], None
+        return [Check(title, FAIL, error.text(loc), _fix_for_source(str(error), loc))], None
     checks = []
     locks = _lock_files(path)
     if locks:
@@ -183,7 +184,7 @@ def _excel_checks(config: Config, name: str) -> tuple[list[Check], Any]:
         backend = open_backend(config)
         backend.sheet_names()
     except SourceUnavailable as error:
-        checks.append(Check(title, FAIL, str(error), _fix_for_source(str(error), loc)))
+        checks.append(Check(title, FAIL, error.text(loc), _fix_for_source(str(error), loc)))
         return checks, None
     if not checks:
         checks.append(Check(title, OK, _pick(loc, f"{path} 可读、可写，未被占用", f"{path} is readable, writable and not open elsewhere")))
@@ -242,7 +243,8 @@ def check_tabs(config: Config, backend: Any, name: str) -> list[Check]:
         wanted = [roles[r] for r in ("customers", "followups", "team") if roles.get(r)]
         tables = dict(backend.read(wanted)) if wanted else {}  # every tab read (or its error raised) here
     except Exception as error:  # noqa: BLE001
-        return [Check(_pick(loc, f"工作表 {name}", f"Tabs of {name}"), FAIL, str(error), _fix_for_source(str(error), loc))]
+        detail = error.text(loc) if isinstance(error, SourceUnavailable) else str(error)
+        return [Check(_pick(loc, f"工作表 {name}", f"Tabs of {name}"), FAIL, detail, _fix_for_source(str(error), loc))]
     labels = {"customers": ("客户", "Customers"), "followups": ("跟进记录", "FollowUps"), "team": ("团队", "Team")}
     for role in ("customers", "followups", "team"):
         label = labels[role][0 if _zh(loc) else 1]
