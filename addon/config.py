@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from addon.core.fields import FIELDS, STAGES, TIERS, lang_index
+from addon.i18n import span_params, span_text
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 
@@ -138,13 +139,8 @@ def parse_duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
-def _spoken(value: timedelta, zh: bool = False) -> str:
-    """A short duration in words, for messages about it."""
-    seconds = int(value.total_seconds())
-    if seconds % 60 == 0 and seconds:
-        minutes = seconds // 60
-        return f"{minutes} 分钟" if zh else f"{minutes} minute" + ("" if minutes == 1 else "s")
-    return f"{seconds} 秒" if zh else f"{seconds} seconds"
+def duration_text(value: timedelta, locale: str) -> str:
+    return span_text(span_params(value), locale)
 
 
 class Strict(BaseModel):
@@ -237,8 +233,8 @@ class CadenceConfig(Strict):
         intervals += [(f"after_won[{i}]", v) for i, v in enumerate(self.after_won)]
         intervals += [("first_response", self.first_response), ("after_sales", self.after_sales), ("dormant", self.dormant)]
         problems = [
-            Problem(f"cadence.{key} is {_spoken(value)}: a follow-up interval is at least an hour (`m` means minutes; for a month write 30d)",
-                    f"cadence.{key} 是 {_spoken(value, zh=True)}：跟进间隔至少为 1 小时（`m` 表示分钟；一个月请写 30d）")
+            Problem(f"cadence.{key} is {duration_text(value, 'en')}: a follow-up interval is at least an hour (`m` means minutes; for a month write 30d)",
+                    f"cadence.{key} 是 {duration_text(value, 'zh-CN')}：跟进间隔至少为 1 小时（`m` 表示分钟；一个月请写 30d）")
             for key, value in intervals
             if value < timedelta(hours=1)
         ]

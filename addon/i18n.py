@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from addon.core.fields import lang_index
 
@@ -37,6 +37,41 @@ def format_days(days: int, locale: str) -> str:
     if lang_index(locale) == 0:
         return f"{days}天"
     return f"{days} day" if days == 1 else f"{days} days"
+
+
+SPANS: Catalog = {
+    "wd": ("{n}个工作日", "{n} working days"),
+    "wd1": ("1个工作日", "1 working day"),
+    "hours": ("{n}小时", "{n} hours"),
+    "hour1": ("1小时", "1 hour"),
+    "minutes": ("{n}分钟", "{n} minutes"),
+    "minute1": ("1分钟", "1 minute"),
+}
+_DAY = 86400
+
+
+def span_params(delta: timedelta, prefer_hours: bool = False) -> dict[str, str | int]:
+    """A duration as Rule params: whole days, else hours (also below 2 days when prefer_hours: 24h reads better)."""
+    seconds = int(delta.total_seconds())
+    if seconds % _DAY == 0 and not (prefer_hours and seconds < 2 * _DAY):
+        return {"days": seconds // _DAY}
+    if seconds % 3600 == 0:
+        return {"hours": seconds // 3600}
+    return {"minutes": seconds // 60}
+
+
+def span_text(params: Mapping[str, str | int], locale: str) -> str:
+    """Words for span_params (with `unit: wd`, working days): 14天, 24 hours, 3个工作日."""
+    if "hours" in params:
+        hours = int(params["hours"])
+        return text(SPANS, locale, "hour1" if hours == 1 else "hours", n=hours)
+    if "minutes" in params:
+        minutes = int(params["minutes"])
+        return text(SPANS, locale, "minute1" if minutes == 1 else "minutes", n=minutes)
+    days = int(params.get("days", 0))
+    if params.get("unit") == "wd":
+        return text(SPANS, locale, "wd1" if days == 1 else "wd", n=days)
+    return format_days(days, locale)
 
 
 STATUS_LABELS: Catalog = {

@@ -47,8 +47,8 @@ BAD = {  # one broken key per kind of pydantic error the schema can raise
     "one source": ("source: {excel: a.xlsx, google: abc}", "`excel: 文件路径.xlsx` 与 `google: <表格 ID 或网址>` 必须且只能写一个"),
     "column field": ("columns: {customers: {colour: [Colour]}}", "columns.customers 中有未知字段 'colour'"),
     "unknown key": ("cadence: {by_teir: {A: 7d}}", "cadence.by_teir：未知的键（值 {'A': '7d'}）；是不是想写 `by_tier`？这里可用的键："),
-    "short interval": ("cadence: {by_tier: {A: 1m, B: 14d, C: 30d}}", "  - cadence.by_tier.A 是 1 分钟：跟进间隔至少为 1 小时（`m` 表示分钟；一个月请写 30d）"),
-    "zero interval": ("cadence: {after_won: [0d, 7d]}", "  - cadence.after_won[0] 是 0 秒：跟进间隔至少为 1 小时"),
+    "short interval": ("cadence: {by_tier: {A: 1m, B: 14d, C: 30d}}", "  - cadence.by_tier.A 是 1分钟：跟进间隔至少为 1 小时（`m` 表示分钟；一个月请写 30d）"),
+    "zero interval": ("cadence: {after_won: [0d, 7d]}", "  - cadence.after_won[0] 是 0天：跟进间隔至少为 1 小时"),
     "tier": ("cadence: {by_tier: {A: 7d, B: 14d, C: 30d, S: 3d}}", "cadence.by_tier 中有等级 'S'；已知等级：A、B、C"),
 }
 

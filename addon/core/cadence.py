@@ -30,7 +30,7 @@ from addon.config import Config
 from addon.core import history
 from addon.core.calendar import WorkCalendar, shift
 from addon.core.fields import value_label
-from addon.i18n import Catalog, format_days, text
+from addon.i18n import Catalog, span_params, span_text, text
 from addon.model import Customer, CustomerStatus, Dataset, DueDate, FollowUp, Rule, Status
 
 RULES: Catalog = {
@@ -53,29 +53,12 @@ RULES: Catalog = {
     "invalid": ("本行数据有误，修正后才计算跟进（见“数据问题”表）", "This row has errors; fix them to get a due date (see the Issues tab)"),
     "rolled": ("，遇非工作日顺延至 {due}", ", moved to the next working day {due}"),
     "dormant": ("；已{days}天未联系，可考虑转为休眠", "; no contact for {days} days, consider marking it dormant"),
-    "span.wd": ("{n}个工作日", "{n} working days"),
-    "span.wd1": ("1个工作日", "1 working day"),
-    "span.hours": ("{n}小时", "{n} hours"),
-    "span.hour1": ("1小时", "1 hour"),
-    "span.minutes": ("{n}分钟", "{n} minutes"),
 }
-
-_DAY = 86400
 
 
 def calendar_for(config: Config) -> WorkCalendar | None:
     """The calendar durations are counted in: None (calendar days) unless `cadence.working_days` is on."""
     return WorkCalendar.from_config(config) if config.cadence.working_days else None
-
-
-def _span(delta: timedelta, prefer_hours: bool = False) -> dict[str, str | int]:
-    """A duration as Rule params: whole days, else hours (also below 2 days when prefer_hours: 24h reads better)."""
-    seconds = int(delta.total_seconds())
-    if seconds % _DAY == 0 and not (prefer_hours and seconds < 2 * _DAY):
-        return {"days": seconds // _DAY}
-    if seconds % 3600 == 0:
-        return {"hours": seconds // 3600}
-    return {"minutes": seconds // 60}
 
 
 def _unit(calendar: WorkCalendar | None) -> dict[str, str | int]:
@@ -123,7 +106,7 @@ def _due(
     if last is None:
         if customer.created is None:
             return DueDate(as_of, Rule("no_created"))
-        params = {"created": customer.created.date().isoformat(), **_span(cadence.first_response, prefer_hours=True), **_unit(calendar)}
+        params = {"created": customer.created.date().isoformat(), **span_params(cadence.first_response, prefer_hours=True), **_unit(calendar)}
         return DueDate(shift(customer.created, cadence.first_response, calendar), Rule("first_response", params))
     contact = last.day.isoformat()
     if customer.stage in config.stages.won:
@@ -131,12 +114,12 @@ def _due(
         touch = history.count_after(contacts, won)
         if touch < len(cadence.after_won):
             delta = cadence.after_won[touch]
-            params = {"won": won.isoformat(), "touch": touch + 1, **_span(delta), **_unit(calendar)}
+            params = {"won": won.isoformat(), "touch": touch + 1, **span_params(delta), **_unit(calendar)}
             return DueDate(shift(won, delta, calendar), Rule("after_won", params))
-        params = {"contact": contact, **_span(cadence.after_sales), **_unit(calendar)}
+        params = {"contact": contact, **span_params(cadence.after_sales), **_unit(calendar)}
         return DueDate(shift(last.at, cadence.after_sales, calendar), Rule("after_sales", params))
     delta = history.interval(customer.tier, customer.stage, config)
-    span = {"contact": contact, **_span(delta), **_unit(calendar)}
+    span = {"contact": contact, **span_params(delta), **_unit(calendar)}
     if customer.stage in cadence.by_stage:
         rule = Rule("stage", {"stage": customer.stage, **span})
     elif customer.tier in cadence.by_tier:
@@ -226,18 +209,6 @@ def evaluate(dataset: Dataset, config: Config, as_of: date, calendar: WorkCalend
     return [status_of(c, grouped.get(c.key, empty), config, as_of, calendar) for c in dataset.customers]
 
 
-def _span_text(params: dict[str, str | int], locale: str) -> str:
-    if "hours" in params:
-        hours = int(params["hours"])
-        return text(RULES, locale, "span.hour1" if hours == 1 else "span.hours", n=hours)
-    if "minutes" in params:
-        return text(RULES, locale, "span.minutes", n=params["minutes"])
-    days = int(params.get("days", 0))
-    if params.get("unit") == "wd":
-        return text(RULES, locale, "span.wd1" if days == 1 else "span.wd", n=days)
-    return format_days(days, locale)
-
-
 def rule_text(rule: Rule, locale: str) -> str:
     """The Rule column: which rule chose the due date, in words (zh or en)."""
     return _rule_text(rule.code, tuple(rule.params.items()), locale)
@@ -250,7 +221,7 @@ def _rule_text(code: str, items: tuple[tuple[str, str | int], ...], locale: str)
     key = code
     if key == "tier" and params.get("fallback") in ("blank", "unknown"):
         key = f"tier.{params['fallback']}"
-    words: dict[str, object] = {**params, "span": _span_text(params, locale)}
+    words: dict[str, object] = {**params, "span": span_text(params, locale)}
     if "stage" in params:
         words["stage"] = value_label("stage", str(params["stage"]), locale)
     out = text(RULES, locale, key, **words)
