@@ -19,7 +19,7 @@ from typing import Any
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
-from addon.i18n import Catalog, progress_text, status_label, text
+from addon.i18n import Catalog, locale_for_lang, progress_text, status_label, text
 from addon.model import STATUS_ORDER
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
@@ -44,11 +44,6 @@ def _load(args: argparse.Namespace) -> Config:
     config = load_config(_config_path(args.config))
     args.locale = config.locale  # for messages printed after the command fails
     return config
-
-
-def _lang_locale(lang: str) -> str:
-    """--lang zh|en -> a locale, for the commands that make a workbook rather than read a config."""
-    return "zh-CN" if lang == "zh" else "en"
 
 
 def _say(message: str) -> None:
@@ -235,7 +230,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from addon.demo import run_demo
 
-    args.locale = _lang_locale(args.lang)
+    args.locale = locale_for_lang(args.lang)
     result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args, args.locale))
     if args.json:
         _print_json(result.to_json())
@@ -249,7 +244,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from addon.setup import init_excel, init_google
 
-    args.locale = _lang_locale(args.lang)
+    args.locale = locale_for_lang(args.lang)
     if args.excel:
         message = init_excel(Path(args.excel), lang=args.lang)
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 from addon import pipeline
 from addon.config import Config, load_config
 from addon.core.clock import today
+from addon.i18n import locale_for_lang
 
 DEMO_FILES = {"zh": "跟进助手演示.xlsx", "en": "followup_demo.xlsx"}
 
@@ -19,7 +20,7 @@ def demo_config(folder: Path, lang: str = "zh") -> Config:
         None,
         overrides={
             "source": {"excel": str(folder / DEMO_FILES[lang])},
-            "locale": "zh-CN" if lang == "zh" else "en",
+            "locale": locale_for_lang(lang),
             "state_dir": str(folder / ".followup"),
             "reminders": {"transport": "outbox", "outbox": str(folder / "outbox"), "send_on": "every_day", "admin": "admin@example.com"},
         },

@@ -10,6 +10,11 @@ from addon.core.fields import lang_index
 Catalog = Mapping[str, tuple[str, str]]
 
 
+def locale_for_lang(lang: str) -> str:
+    """`--lang zh|en` (the commands that make a workbook) -> the locale it speaks."""
+    return "zh-CN" if lang == "zh" else "en"
+
+
 def text(catalog: Catalog, locale: str, key: str, **params: object) -> str:
     """The message for key in the locale, formatted with params; an unknown key shows itself, never crashes."""
     pair = catalog.get(key)

@@ -20,6 +20,7 @@ from addon.core.clock import today
 from addon.core.fields import OWNED_TABS, find_tab, normalize
 from addon.core.validate import validate
 from addon.gc_pause import gc_paused
+from addon.i18n import text
 from addon.model import CustomerStatus, Dataset, Issue, Table, WriteSet
 
 log = logging.getLogger(__name__)
@@ -288,8 +289,6 @@ RUN_OUTCOMES = {
 
 
 def _record(result: RunResult) -> render.RunRecord:
-    from addon.i18n import text
-
     summary, locale = result.summary(), result.config.locale
     refused = sum(1 for m in result.messages if not m.ok)
     parts = [text(RUN_OUTCOMES, locale, "blocked" if result.blocked else "data_errors")] if result.errors else []

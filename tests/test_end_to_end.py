@@ -445,6 +445,8 @@ def test_the_shared_ledger_of_earlier_versions_is_carried_over(demo, tmp_path: P
     assert sent and {m["outcome"] for m in sent} == {"sent"}
     own = ledger_path(load_config(config))
     own.rename(own.with_name(LEGACY_FILE_NAME))  # as an earlier version left it
+    main([*args, "--dry-run"])  # a dry run reads the shared ledger and writes nothing, not even the copy
+    assert {m["outcome"] for m in json.loads(capsys.readouterr().out)["messages"]} == {"already_sent"} and not own.exists()
     main(args)
     assert {m["outcome"] for m in json.loads(capsys.readouterr().out)["messages"]} == {"already_sent"}
     assert own.exists() and len(list((tmp_path / "out").rglob("*.eml"))) == len(sent)

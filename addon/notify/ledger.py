@@ -118,7 +118,10 @@ class Ledger:
 
     @classmethod
     def for_config(cls, config: Config) -> Ledger:
-        return cls(ledger_path(config))
+        path, legacy = ledger_path(config), config.state_path / LEGACY_FILE_NAME
+        if not path.exists() and legacy.exists():
+            _copy_database(legacy, path)  # keep what the shared ledger knew (at worst today's over-cautious skips)
+        return cls(path)
 
     def __enter__(self) -> Ledger:
         return self
@@ -284,11 +287,16 @@ def _entry(row: sqlite3.Row) -> Entry:
 
 def ledger_path(config: Config) -> Path:
     """The workbook's own ledger: two workbooks may owe the same person the same kind of message on one day."""
-    path = config.state_path / f"reminders-{workbook_key(config)}.sqlite3"
-    legacy = config.state_path / LEGACY_FILE_NAME
-    if not path.exists() and legacy.exists():
-        _copy_database(legacy, path)  # keep what the shared ledger knew (at worst today's over-cautious skips)
-    return path
+    return config.state_path / f"reminders-{workbook_key(config)}.sqlite3"
+
+
+def known_ledger_path(config: Config) -> Path | None:
+    """The ledger that holds what was sent for this workbook, to read without creating or copying anything:
+    its own, else the shared one of earlier versions, else None."""
+    for path in (ledger_path(config), config.state_path / LEGACY_FILE_NAME):
+        if path.exists():
+            return path
+    return None
 
 
 def _copy_database(source: Path, target: Path) -> None:

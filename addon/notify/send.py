@@ -15,7 +15,7 @@ from typing import Any
 from addon.config import Config
 from addon.core.reminders import Message, Plan
 from addon.notify import messages as compose_mod
-from addon.notify.ledger import Ledger, ledger_path
+from addon.notify.ledger import Ledger, known_ledger_path
 from addon.notify.transports import (
     ConnectionFailure,
     PermanentFailure,
@@ -167,8 +167,8 @@ def _not_attempted(ledger: Ledger, message: Message, config: Config, reason: str
 
 def _dry_run(plan: Plan, config: Config, *, force: bool, now: datetime | None) -> list[Outcome]:
     """Compose everything (so template errors show) and read the ledger if there is one; write nothing."""
-    path = ledger_path(config)
-    ledger = Ledger(path) if path.exists() else None
+    path = known_ledger_path(config)
+    ledger = Ledger(path) if path is not None else None
     sender = compose_mod.sender_address(config).addr_spec
     out = []
     try:
