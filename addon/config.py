@@ -377,6 +377,8 @@ class Config(Strict):
     def for_workbook(self, workbook: WorkbookConfig) -> Config:
         """This config with one `workbooks:` entry's overrides applied."""
         data = self.model_dump(mode="python", exclude={"workbooks"})
+        if "locale" not in self.model_fields_set:
+            del data["locale"]  # still the workbook's own language unless the entry sets one
         override = workbook.model_dump(mode="python", exclude={"name"}, exclude_none=True)
         merged = _deep_merge(data, override)
         return validate_config(merged, base_dir=self.base_dir, source=f"workbooks[{workbook.name}]")

@@ -17,7 +17,7 @@ from addon.backends import Backend, open_backend
 from addon.config import Config
 from addon.core import cadence, render
 from addon.core.clock import today
-from addon.core.fields import OWNED_TABS, find_tab, normalize
+from addon.core.fields import OWNED_TABS, find_tab, normalize, workbook_locale
 from addon.core.validate import validate
 from addon.gc_pause import gc_paused
 from addon.i18n import text
@@ -111,6 +111,15 @@ class RunResult:
             doc["kpi"] = self.kpis.to_json()
         doc["messages"] = [m.to_json() for m in self.messages]
         return doc
+
+
+def in_workbook_language(config: Config, sheet_names: list[str]) -> Config:
+    """A config that does not set `locale:` speaks the workbook's language (judged by its tab names),
+    so an English workbook gets English columns, tabs and messages rather than the Chinese default."""
+    if "locale" in config.model_fields_set:
+        return config
+    locale = workbook_locale(sheet_names)
+    return config if locale == config.locale else config.model_copy(update={"locale": locale})
 
 
 def _quiet(_: str) -> None:
@@ -246,6 +255,7 @@ def run(
     started, clock = datetime.now(config.zone).replace(tzinfo=None), time.monotonic()
     as_of = as_of or today(config)
     backend = backend or open_backend(config)
+    config = in_workbook_language(config, backend.sheet_names())
     if write and not dry_run:
         check = getattr(backend, "check_writable", None)
         if check is not None:

@@ -24,12 +24,11 @@ from typing import Any
 from addon.backends.base import SourceUnavailable
 from addon.backends.xlwings_live import XlwingsBackend
 from addon.config import Config, ConfigError, load_config
-from addon.core.fields import OWNED_TABS, lang_index
+from addon.core.fields import OWNED_TABS, lang_index, workbook_locale
 from addon.i18n import progress_step, text
 from addon.model import OutCell, StyledCell, TabSpec, WriteSet
 from addon.xl_settings import (
     find_settings_tab,
-    guess_locale,
     settings_tab_name,
     settings_tab_rows,
     workbook_config,
@@ -220,7 +219,7 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
     config: Config | None = None
     try:
         names = [s.name for s in book.sheets]
-        ui.locale = guess_locale(names)
+        ui.locale = workbook_locale(names)
     except Exception:
         pass
     ui.status(ui.t("starting"))

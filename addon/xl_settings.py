@@ -40,7 +40,7 @@ from addon.config import (
     load_config,
     validate_config,
 )
-from addon.core.fields import FALSE_WORDS, TRUE_WORDS, normalize
+from addon.core.fields import FALSE_WORDS, TRUE_WORDS, normalize, workbook_locale
 from addon.model import Cell
 
 # Tab names recognised as the settings tab (compared after normalize()); the first two are the template names.
@@ -261,11 +261,6 @@ def _locale_set_in(path: Path) -> bool:
     return isinstance(data, Mapping) and data.get("locale") not in (None, "")
 
 
-def guess_locale(sheet_names: Sequence[str]) -> str:
-    """zh-CN when any tab name is Chinese (客户, 跟进记录 …), else en: the language the workbook speaks."""
-    return "zh-CN" if any(re.search(r"[\u4e00-\u9fff]", n) for n in sheet_names) else "en"
-
-
 def workbook_config(
     *,
     fullname: str,
@@ -283,7 +278,7 @@ def workbook_config(
     yaml_path = folder / DEFAULT_CONFIG_NAME if folder is not None else None
     has_yaml = yaml_path is not None and yaml_path.is_file()
     if "locale" not in overrides and not (has_yaml and _locale_set_in(yaml_path)):  # type: ignore[arg-type]
-        overrides["locale"] = guess_locale(sheet_names)
+        overrides["locale"] = workbook_locale(sheet_names)
     overrides["source"] = {"excel": fullname}
     base_dir = folder or fallback_dir
     if has_yaml:

@@ -492,3 +492,35 @@ def test_a_followups_tab_without_its_date_column_stops_statuses_and_reminders(tm
     written = sheets(tmp_path / "book.xlsx")
     assert written["Customers"] == [["Customer ID", "Name", "Owner", "Tier"], ["C1", "Acme", "Ann", "A"]]  # no status columns
     assert "Issues" in written and "Overdue" not in written
+
+
+def test_a_config_without_locale_speaks_each_workbooks_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An English workbook gets English tabs, columns and summary, a Chinese one Chinese, unless `locale:` says otherwise."""
+    from addon.demo_data import write_demo_workbook
+
+    write_demo_workbook(tmp_path / "east.xlsx", AS_OF, "zh")
+    write_demo_workbook(tmp_path / "south.xlsx", AS_OF, "en")
+    config = tmp_path / "config.yaml"
+    config.write_text("state_dir: state\nworkbooks:\n  - {name: East, source: {excel: east.xlsx}}\n"
+                      "  - {name: South, source: {excel: south.xlsx}}\n", encoding="utf-8")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--no-send"]) == 1  # the demo's bad rows
+    err = capsys.readouterr().err
+    assert "跟进助手 — 运行 · " in err and "Follow-up Add-on — run · " in err
+    east, south = sheets(tmp_path / "east.xlsx"), sheets(tmp_path / "south.xlsx")
+    assert {"KPI汇总", "待跟进", "数据问题", "运行记录"} <= set(east) and not {"KPI", "Overdue", "Issues", "Run log"} & set(east)
+    assert {"KPI", "Overdue", "Issues", "Run log"} <= set(south) and not {"KPI汇总", "待跟进", "数据问题", "运行记录"} & set(south)
+    assert owned_column_indexes(south["Customers"])[0] >= 0
+    assert "Status" in south["Customers"][owned_column_indexes(south["Customers"])[0]]
+
+    config.write_text("locale: zh-CN\nstate_dir: state\nsource: {excel: south.xlsx}\n", encoding="utf-8")  # said explicitly: obeyed
+    main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--no-send", "--quiet"])
+    assert "数据问题" in sheets(tmp_path / "south.xlsx")
+
+
+def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
+    from addon.core.fields import workbook_locale
+
+    assert workbook_locale(["客户", "跟进记录"]) == "zh-CN"
+    assert workbook_locale(["Customers", "FollowUps", "说明"]) == "en"  # a Chinese note tab does not decide
+    assert workbook_locale(["客户", "FollowUps"]) == "zh-CN"
+    assert workbook_locale(["Sheet1", "说明"]) == "zh-CN" and workbook_locale(["Sheet1"]) == "en"

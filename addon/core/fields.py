@@ -235,6 +235,16 @@ def find_tab(names: Iterable[str], role: str, configured: str | None = None) -> 
     return None
 
 
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def workbook_locale(names: Sequence[str]) -> str:
+    """The language a workbook speaks, judged by its tab names: zh-CN when its Customers or FollowUps
+    tab (else any tab) has a Chinese name (客户, 跟进记录 …), else en."""
+    found = [tab for tab in (find_tab(names, "customers"), find_tab(names, "followups")) if tab]
+    return "zh-CN" if any(_CHINESE.search(n) for n in found or names) else "en"
+
+
 def owned_tab_name(role: str, locale: str) -> str:
     return OWNED_TABS[role][lang_index(locale)]
 
