@@ -67,6 +67,8 @@ SAY: Catalog = {
     "statuses": ("  状态：{parts}", "  Status: {parts}"),
     "needing": ("  需跟进（逾期/升级/公海）：{n}", "  Needing contact (overdue/escalated/pool): {n}"),
     "reminders": ("  提醒：{parts}", "  Reminders: {parts}"),
+    "not_working_day": ("  提醒：今天不是工作日，未发送（reminders.send_on: working_days；改为 every_day 则每天发送）",
+                        "  Reminders: none today, not a working day (reminders.send_on: working_days; every_day sends daily)"),
     "written": ("  已写入：{where}", "  Written to: {where}"),
     "blocked": ("  未计算状态、未发送提醒：{message}", "  No statuses computed, no reminders sent: {message}"),
     "took": ("  用时 {seconds} 秒", "  Took {seconds} s"),
@@ -125,6 +127,8 @@ def print_summary(result: pipeline.RunResult) -> None:
         from addon.notify.send import OUTCOME_LABELS
 
         lines.append(text(SAY, locale, "reminders", parts=sep.join(f"{text(OUTCOME_LABELS, locale, k)} {v}" for k, v in s["messages"].items())))
+    if s["reminders_skipped"]:
+        lines.append(text(SAY, locale, s["reminders_skipped"]))
     for message in s["blocked"]:
         lines.append(text(SAY, locale, "blocked", message=message))
     if s["written"]:

@@ -43,6 +43,7 @@ class RunResult:
     messages: list[Any] = field(default_factory=list)  # delivery outcomes (addon.notify.send.Outcome)
     written: bool = False
     blocked: list[Issue] = field(default_factory=list)  # setup errors that stopped cadence, KPIs and reminders
+    reminders_skipped: str = ""  # why no reminder was planned today ("not_working_day"), else ""
     started: datetime = field(default_factory=datetime.now)
     seconds: float = 0.0
 
@@ -71,6 +72,7 @@ class RunResult:
             "statuses": dict(sorted(counts.items())),
             "overdue": counts["overdue"] + counts["escalated"] + counts["pool"],
             "messages": dict(sorted(outcomes.items())),
+            "reminders_skipped": self.reminders_skipped or None,
             "written": self.written,
             "blocked": [i.message for i in self.blocked],
             "seconds": round(self.seconds, 2),
@@ -235,6 +237,12 @@ def build_writes(result: RunResult, tables: Mapping[str, Table | None], sheet_na
     return WriteSet(columns=columns, tabs=tabs, stale_tabs=render.stale_tabs(sheet_names, locale))
 
 
+def _problem(issue: Issue) -> tuple[str, int | None, str]:
+    """What an issue is about, so the planner's "no e-mail" for a Team row is not listed beside
+    validation's own (`team.no_email` and `reminders.no_email`; the column may carry a custom header)."""
+    return issue.tab, issue.row, issue.code.rpartition(".")[2] if issue.code else issue.column
+
+
 def _link(config: Config, backend: Backend) -> str:
     return config.reminders.link or backend.location
 
@@ -273,8 +281,9 @@ def run(
             from addon.notify.send import deliver
 
             planned = plan(dataset, result.statuses, config, as_of, _link(config, backend))
-            known = {(i.tab, i.row, i.column) for i in dataset.issues}
-            dataset.issues.extend(i for i in planned.issues if (i.tab, i.row, i.column) not in known)
+            result.reminders_skipped = planned.skipped
+            known = {_problem(i) for i in dataset.issues}
+            dataset.issues.extend(i for i in planned.issues if _problem(i) not in known)
             progress("sending reminders" if not dry_run else "planning reminders (dry run)")
             result.messages = deliver(planned, config, force=force, dry_run=dry_run)
 

@@ -57,6 +57,8 @@ MESSAGES = {
     "see_issues": ("（详见“{tab}”表）", " (see the “{tab}” tab)"),
     "kpis_done": ("KPI 已更新：“{tab}”表（截至 {as_of}）。", "KPIs refreshed in the “{tab}” tab (as of {as_of})."),
     "nothing_to_send": ("今天没有需要发送的提醒{already}。", "No reminders are due today{already}."),
+    "not_working_day": ("今天不是工作日，不发送提醒（设置 reminders.send_on: every_day 则每天发送）。",
+                        "Today is not a working day: no reminders are sent (reminders.send_on: every_day sends daily)."),
     "already": ("（{n} 封今天已发送过）", " ({n} already sent today)"),
     "confirm_title": ("确认发送提醒", "Send reminders?"),
     "confirm": (
@@ -320,7 +322,10 @@ def _send_reminders(book: Any, config: Config, backend: XlwingsBackend, ui: Exce
     broken = [m for m in preview.messages if m.outcome not in (DRY_RUN, ALREADY_SENT, "already_refused", "in_progress")]
     already = sum(1 for m in preview.messages if m.outcome == ALREADY_SENT)
     if not due:
-        message = ui.t("nothing_to_send", already=ui.t("already", n=already) if already else "")
+        if preview.reminders_skipped:
+            message = ui.t(preview.reminders_skipped)
+        else:
+            message = ui.t("nothing_to_send", already=ui.t("already", n=already) if already else "")
         ui.status(message)
         ui.alert(message)
         return preview

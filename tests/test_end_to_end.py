@@ -524,3 +524,45 @@ def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
     assert workbook_locale(["Customers", "FollowUps", "说明"]) == "en"  # a Chinese note tab does not decide
     assert workbook_locale(["客户", "FollowUps"]) == "zh-CN"
     assert workbook_locale(["Sheet1", "说明"]) == "zh-CN" and workbook_locale(["Sheet1"]) == "en"
+
+
+def test_a_rep_without_email_is_reported_once_under_a_custom_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Customers"
+    book.active.append(["Name", "Owner", "Tier", "Created"])
+    book.active.append(["Acme", "Li", "A", "2026-01-05"])  # overdue: a digest for Li is planned
+    follow = book.create_sheet("FollowUps")
+    follow.append(["Customer name", "Date"])
+    follow.append(["Acme", "2026-10-01"])
+    team = book.create_sheet("Team")
+    team.append(["Name", "Work address"])
+    team.append(["Li", ""])
+    book.save(tmp_path / "one.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text("locale: en\nsource: {excel: one.xlsx}\nstate_dir: state\ncolumns: {team: {email: [Work address]}}\n"
+                      "reminders: {outbox: out, send_on: every_day}\n", encoding="utf-8")
+    for command in ("check", "run"):
+        main([command, "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"])
+        issues = json.loads(capsys.readouterr().out)["issues"]
+        about_li = [i for i in issues if i["tab"] == "Team" and i["row"] == 2]
+        assert [(i["column"], i["severity"]) for i in about_li] == [("Work address", "warning")], command
+
+
+@pytest.mark.parametrize(("locale", "said"), [("zh-CN", "  提醒：今天不是工作日，未发送"), ("en", "  Reminders: none today, not a working day")])
+def test_remind_on_a_weekend_says_why_nothing_was_sent(locale: str, said: str, demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _, _, _ = demo
+    shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "book.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"locale: {locale}\nsource: {{excel: book.xlsx}}\nstate_dir: state\nreminders: {{outbox: out}}\n", encoding="utf-8")
+    saturday = date(2026, 11, 21)
+    assert main(["remind", "--config", str(config), "--as-of", saturday.isoformat(), "--quiet", "--json"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["messages"] == [] and doc["summary"]["reminders_skipped"] == "not_working_day"
+    assert any(line.startswith(said) for line in captured.err.splitlines())
+    assert not (tmp_path / "out").exists()
+    main(["remind", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"])  # a Monday: sent, no such line
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["summary"]["reminders_skipped"] is None and said not in captured.err

@@ -413,6 +413,18 @@ def test_send_reminders_cancelled_sends_nothing(app: mem.App, tmp_path: Path) ->
     assert app.status_bar == "Follow-up: Cancelled; no reminders were sent."
 
 
+def test_send_reminders_on_a_weekend_says_why(app: mem.App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from addon import pipeline
+
+    book = open_scenario(app, tmp_path, scenario("en"))
+    (tmp_path / "config.yaml").write_text("reminders: {transport: outbox, outbox: outbox, send_on: working_days}\n", encoding="utf-8")
+    monkeypatch.setattr(pipeline, "today", lambda config: date(2026, 11, 21))  # a Saturday where the team works
+    xl.send_reminders(book)
+    (alert,) = app.alerts
+    assert alert["prompt"].startswith("Today is not a working day") and "every_day" in alert["prompt"]
+    assert not (tmp_path / "outbox").exists()
+
+
 def test_broken_config_yaml_is_a_message_not_a_traceback(app: mem.App, tmp_path: Path) -> None:
     book = open_scenario(app, tmp_path, scenario("zh"))
     (tmp_path / "config.yaml").write_text("cadence:\n  by_tier: {A: soon}\n", encoding="utf-8")
