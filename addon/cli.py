@@ -18,6 +18,7 @@ from typing import Any
 
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
+from addon.backends.excel import EXCEL_SUFFIXES
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
 from addon.i18n import Catalog, locale_for_lang, progress_text, status_label, text
 from addon.model import STATUS_ORDER
@@ -250,7 +251,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     args.locale = locale_for_lang(args.lang)
     if args.excel:
-        message = init_excel(Path(args.excel), lang=args.lang)
+        try:
+            message = init_excel(Path(args.excel), lang=args.lang)
+        except SourceUnavailable as error:
+            if Path(args.excel).suffix.lower() in EXCEL_SUFFIXES:
+                raise
+            _say(error.text(args.locale))  # a wrong argument (new.csv), not an unavailable source
+            return pipeline.EXIT_CONFIG
     else:
         config = load_config(_config_path(args.config)) if _config_path(args.config) else None
         message = init_google(args.google, lang=args.lang, config=config)

@@ -535,8 +535,10 @@ def load_config(path: str | Path | None = None, overrides: Mapping[str, Any] | N
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError([Problem(f"file not found: {path}; create it with `python runner.py init` or pass --config",
-                                   f"找不到文件 {path}；请用 `python runner.py init` 创建，或用 --config 指定配置文件")], str(path)) from None
+        raise ConfigError([Problem(f"file not found: {path}; pass --config with the path of your config.yaml, or start from the "
+                                   "commented config.yaml that comes with the add-on (README ▸ Configuration)",
+                                   f"找不到文件 {path}；请用 --config 指定 config.yaml 的路径，或以随附加组件提供的带注释的 "
+                                   "config.yaml 为起点（见 README ▸ Configuration）")], str(path)) from None
     except OSError as error:
         raise ConfigError([Problem(f"cannot read {path}: {error.strerror}", f"无法读取 {path}：{error.strerror}")], str(path)) from None
     try:

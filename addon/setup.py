@@ -19,7 +19,8 @@ def init_excel(path: Path, lang: str = "zh") -> str:
 
     zh = lang == "zh"
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise SourceUnavailable(f"{path.name}: init creates .xlsx or .xlsm workbooks")
+        raise SourceUnavailable(f"{path.name}: init creates .xlsx or .xlsm workbooks; name the file e.g. sales.xlsx",
+                                zh=f"{path.name}：init 只能创建 .xlsx 或 .xlsm 工作簿；请使用如 sales.xlsx 这样的文件名")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".xlsm":

@@ -76,3 +76,16 @@ def test_the_wheel_ships_the_templates_where_init_looks_for_them(tmp_path: Path)
     assert installed_dir.parts[-3:] == ("share", "followup-addon", "sheet_templates")  # where pip puts them under sys.prefix
     assert set(setup.MACRO_TEMPLATES.values()) <= shipped
     assert {p.name for p in ROOT.glob("sheet_templates/*.xls[xm]")} == shipped
+
+
+@pytest.mark.parametrize(("lang", "said"), [("zh", "new.csv：init 只能创建 .xlsx 或 .xlsm 工作簿"), ("en", "new.csv: init creates .xlsx or .xlsm workbooks")])
+def test_init_of_a_csv_is_a_usage_error_in_the_users_language(lang: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--excel", str(tmp_path / "new.csv"), "--lang", lang]) == 2
+    assert capsys.readouterr().err.startswith(said)
+    assert not (tmp_path / "new.csv").exists()
+
+
+def test_a_missing_config_file_points_at_the_shipped_one_not_at_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--config", str(tmp_path / "nope.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "nope.yaml" in err and "config.yaml" in err and "init" not in err
