@@ -173,6 +173,15 @@ def test_missing_password_variable_and_chinese_report(tmp_path, demo_book, monke
     assert "跟进助手体检" in out and "项需要修复" in out
 
 
+
+def test_an_unset_smtp_password_is_no_warning_while_mail_goes_to_the_outbox(tmp_path, demo_book, monkeypatch):
+    monkeypatch.delenv("DOCTOR_TEST_PASSWORD", raising=False)
+    cfg = setup(tmp_path, demo_book, "reminders: {transport: outbox, outbox: outbox, admin: admin@example.com,\n"
+                                     "  smtp: {host: mail.example.com, username: bot, password: '${DOCTOR_TEST_PASSWORD}'}}\n")
+    _, checks = run_checks(cfg)
+    env = [c for c in checks if c.title == "Environment variable"]
+    assert [(c.status, "not needed while reminders go to the outbox" in c.detail) for c in env] == [(OK, True)]
+
 def test_google_source_without_credentials(tmp_path, demo_book):
     cfg = setup(tmp_path, demo_book)
     cfg.write_text(cfg.read_text(encoding="utf-8").replace("source: {excel: book.xlsx}",
