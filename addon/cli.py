@@ -213,13 +213,17 @@ def _say_issues(result: pipeline.RunResult, *, show_all: bool) -> None:
 def cmd_kpi(args: argparse.Namespace) -> int:
     config = _load(args)
     result = pipeline.check(config, as_of=args.as_of, progress=_progress(args, config.locale))
-    if args.json:
+    if result.kpis is None:  # a missing tab or required column: the summary says which
+        if args.json:
+            _print_json(None)
+        print_summary(result)
+    elif args.json:
         _print_json(result.kpis.to_json())
     else:
         from addon.core.kpi_tab import headline_lines
 
         print("\n".join(headline_lines(result.kpis, result.config.locale)))
-    return pipeline.EXIT_OK
+    return result.exit_code
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
@@ -229,7 +233,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"summary": result.summary(), "messages": result.to_json()["messages"]})
     print_summary(result)
-    return pipeline.EXIT_OK
+    return result.exit_code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

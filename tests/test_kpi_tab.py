@@ -303,10 +303,29 @@ def test_kpi_command_prints_readable_figures(tmp_path, capsys):
     write_demo_workbook(book_path, AS_OF, "en")
     config = tmp_path / "config.yaml"
     config.write_text(f"locale: en\nsource: {{excel: {book_path.name}}}\nstate_dir: state\n", encoding="utf-8")
-    assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]) == 1  # figures shown; the demo has bad rows
     out = capsys.readouterr().out
     assert "On-time rate" in out and "%" in out and "on_time_rate" not in out
-    assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]) == 0
+    assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     rate = doc["on_time_rate"]
     assert f"{rate * 100:.1f}%" in next(line for line in out.splitlines() if "On-time rate" in line)
+
+
+def test_kpi_command_without_a_followups_tab_says_why_instead_of_failing(tmp_path, capsys):
+    import openpyxl
+
+    from addon.cli import main
+
+    book = openpyxl.Workbook()
+    book.active.title = "Customers"
+    book.active.append(["Name", "Owner", "Tier"])
+    book.active.append(["Acme", "Li", "A"])
+    book.save(tmp_path / "book.xlsx")
+    config = tmp_path / "config.yaml"
+    config.write_text("locale: en\nsource: {excel: book.xlsx}\nstate_dir: state\n", encoding="utf-8")
+    for flags in ([], ["--json"]):
+        assert main(["kpi", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", *flags]) == 1
+        captured = capsys.readouterr()
+        assert "No FollowUps tab found" in captured.err and "Traceback" not in captured.err
+        assert json.loads(captured.out) is None if flags else captured.out == ""
