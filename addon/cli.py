@@ -85,6 +85,7 @@ SAY: Catalog = {
     "cannot_use_source": ("无法使用数据源：{detail}", "Cannot use the source: {detail}"),
     "interrupted": ("已中断；没有写入任何不完整的内容。", "Interrupted; nothing partial was written."),
     "open_demo": ("打开演示工作簿：{path}", "Open the demo workbook: {path}"),
+    "demo_again": ("再次运行：python3 runner.py run --config {path}", "Run it again: python3 runner.py run --config {path}"),
     "demo_mail": ("提醒邮件（.eml）：{path}", "Reminder emails (.eml): {path}"),
 }
 
@@ -237,7 +238,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from addon.demo import run_demo
+    from addon.demo import DEMO_CONFIGS, run_demo
 
     args.locale = locale_for_lang(args.lang)
     result = run_demo(Path(args.dir), lang=args.lang, as_of=args.as_of, progress=_progress(args, args.locale))
@@ -247,6 +248,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     locale = result.config.locale
     _say(text(SAY, locale, "open_demo", path=result.location))
     _say(text(SAY, locale, "demo_mail", path=result.config.path(result.config.reminders.outbox)))
+    again = result.config.path(Path(DEMO_CONFIGS[args.lang]))
+    _say(text(SAY, locale, "demo_again", path=again.relative_to(Path.cwd()) if again.is_relative_to(Path.cwd()) else again))
     return pipeline.EXIT_OK
 
 

@@ -11,20 +11,27 @@ from addon.core.clock import today
 from addon.i18n import locale_for_lang
 
 DEMO_FILES = {"zh": "跟进助手演示.xlsx", "en": "followup_demo.xlsx"}
+DEMO_CONFIGS = {"zh": "跟进助手演示.yaml", "en": "followup_demo.yaml"}
+
+
+def demo_config_text(lang: str = "zh") -> str:
+    """The demo's settings as a config file beside its workbook, so `run --config` can repeat the demo
+    in either language (the project's config.yaml points at the Chinese one)."""
+    return (
+        f"# Written by `demo --lang {lang}`; run it again with: python3 runner.py run --config <this file>\n"
+        f"source: {{excel: {DEMO_FILES[lang]}}}\n"
+        f"locale: {locale_for_lang(lang)}\n"
+        "state_dir: .followup\n"
+        "reminders: {transport: outbox, outbox: outbox, send_on: every_day, admin: admin@example.com}\n"
+    )
 
 
 def demo_config(folder: Path, lang: str = "zh") -> Config:
     """The built-in defaults pointed at the demo folder; demo mail is written on any day of the week."""
-    folder = folder.resolve()
-    return load_config(
-        None,
-        overrides={
-            "source": {"excel": str(folder / DEMO_FILES[lang])},
-            "locale": locale_for_lang(lang),
-            "state_dir": str(folder / ".followup"),
-            "reminders": {"transport": "outbox", "outbox": str(folder / "outbox"), "send_on": "every_day", "admin": "admin@example.com"},
-        },
-    )
+    path = folder.resolve() / DEMO_CONFIGS[lang]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(demo_config_text(lang), encoding="utf-8")  # the demo's own file, rewritten each time
+    return load_config(path)
 
 
 def run_demo(folder: Path, *, lang: str = "zh", as_of: date | None = None, progress: pipeline.Progress = pipeline._quiet) -> pipeline.RunResult:

@@ -566,3 +566,18 @@ def test_remind_on_a_weekend_says_why_nothing_was_sent(locale: str, said: str, d
     main(["remind", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--json"])  # a Monday: sent, no such line
     captured = capsys.readouterr()
     assert json.loads(captured.out)["summary"]["reminders_skipped"] is None and said not in captured.err
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_demo_leaves_a_config_to_run_it_again(lang: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from addon.demo import DEMO_CONFIGS
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--dir", "demo", "--lang", lang, "--as-of", AS_OF.isoformat(), "--quiet"]) == 0
+    again = next(line for line in capsys.readouterr().err.splitlines() if "runner.py run --config" in line)
+    assert again.endswith(f"runner.py run --config {Path('demo') / DEMO_CONFIGS[lang]}")
+    code = main(["run", "--config", str(Path("demo") / DEMO_CONFIGS[lang]), "--as-of", AS_OF.isoformat(), "--quiet", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 1 and doc["summary"]["written"]  # the demo's deliberate bad rows
+    assert {m["outcome"] for m in doc["messages"]} == {"already_sent"}  # the demo's own ledger: nothing mailed twice
+    assert ("Issues" in sheets(tmp_path / "demo" / "followup_demo.xlsx")) if lang == "en" else ("数据问题" in sheets(tmp_path / "demo" / "跟进助手演示.xlsx"))
