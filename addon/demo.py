@@ -27,7 +27,8 @@ def demo_config_text(lang: str = "zh") -> str:
 
 
 def demo_config(folder: Path, lang: str = "zh") -> Config:
-    """The built-in defaults pointed at the demo folder; demo mail is written on any day of the week."""
+    """Write the demo's config file into the demo folder and load it: the built-in defaults pointed at
+    the demo workbook, mail to the outbox on any day of the week."""
     path = folder.resolve() / DEMO_CONFIGS[lang]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(demo_config_text(lang), encoding="utf-8")  # the demo's own file, rewritten each time
