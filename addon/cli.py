@@ -248,8 +248,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     locale = result.config.locale
     _say(text(SAY, locale, "open_demo", path=result.location))
     _say(text(SAY, locale, "demo_mail", path=result.config.path(result.config.reminders.outbox)))
-    again = result.config.path(Path(DEMO_CONFIGS[args.lang]))
-    _say(text(SAY, locale, "demo_again", path=again.relative_to(Path.cwd()) if again.is_relative_to(Path.cwd()) else again))
+    _say(text(SAY, locale, "demo_again", path=Path(args.dir) / DEMO_CONFIGS[args.lang]))  # as the user named the folder
     return pipeline.EXIT_OK
 
 

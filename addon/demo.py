@@ -26,7 +26,7 @@ def demo_config_text(lang: str = "zh") -> str:
     )
 
 
-def demo_config(folder: Path, lang: str = "zh") -> Config:
+def write_demo_config(folder: Path, lang: str = "zh") -> Config:
     """Write the demo's config file into the demo folder and load it: the built-in defaults pointed at
     the demo workbook, mail to the outbox on any day of the week."""
     path = folder.resolve() / DEMO_CONFIGS[lang]
@@ -38,7 +38,7 @@ def demo_config(folder: Path, lang: str = "zh") -> Config:
 def run_demo(folder: Path, *, lang: str = "zh", as_of: date | None = None, progress: pipeline.Progress = pipeline._quiet) -> pipeline.RunResult:
     from addon.demo_data import write_demo_workbook
 
-    config = demo_config(folder, lang)
+    config = write_demo_config(folder, lang)
     as_of = as_of or today(config)
     path = config.path(config.source.excel)  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
