@@ -151,6 +151,25 @@ def test_first_response(kpis):
     assert kpis.change("first_response_median_hours") == pytest.approx(15.25 - 36)
 
 
+def test_first_response_in_days_only_when_no_gap_knows_a_time_of_day(kpis):
+    # The book above has one exact gap (C5, 6.5 h): hours are the honest unit.
+    assert kpis.first_response_in_days is False
+    assert kpis.to_json()["first_response_dates_only"] is False
+    config = load_config(None)
+    dates_only = Dataset(
+        [cust("N1", 2, created=datetime(2026, 11, 2)), cust("N2", 3, created=datetime(2026, 11, 3, 10, 0))],
+        [fu("N1", D(2026, 11, 4), 2), fu("N2", D(2026, 11, 3), 3)],  # 48 h and (date-only contact) 0 h
+        [], [],
+    )
+    kpis = compute(dates_only, [st("N1", "ok"), st("N2", "ok")], config, AS_OF)
+    assert kpis.current.first_response_median_hours == 24.0  # still hours in the JSON: (48 + 0) / 2
+    assert kpis.first_response_in_days is True
+    assert kpis.to_json()["first_response_dates_only"] is True
+    timed = Dataset(dates_only.customers[1:], [fu("N2", D(2026, 11, 3), 3, at=datetime(2026, 11, 3, 16, 0))], [], [])
+    assert compute(timed, [st("N2", "ok")], config, AS_OF).first_response_in_days is False
+    assert compute(Dataset([], [], [], []), [], config, AS_OF).first_response_in_days is False  # no gap at all
+
+
 def test_first_response_pending_customer_left_out():
     config = load_config(None)
     created = datetime(2026, 11, 23, 9, 0)  # deadline tomorrow

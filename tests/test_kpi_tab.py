@@ -332,3 +332,25 @@ def test_kpi_command_without_a_followups_tab_says_why_instead_of_failing(tmp_pat
             assert json.loads(captured.out) is None
         else:
             assert captured.out == ""
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_first_response_is_shown_in_days_when_the_records_only_know_dates(locale):
+    # Created 11-02 and 11-05, first contacts two days and one day later, no times: 36 h in the JSON,
+    # "1.5" days on the tab and the terminal (never "36 h" for data that cannot tell hours apart).
+    customers = [Customer(key=k, row=r, name=k, customer_id=k, created=datetime(2026, 11, d))
+                 for k, r, d in (("N1", 2, 2), ("N2", 3, 5))]
+    followups = [FollowUp(row=2, customer_key="N1", at=datetime(2026, 11, 4)),
+                 FollowUp(row=3, customer_key="N2", at=datetime(2026, 11, 6))]
+    dataset = Dataset(customers, followups, [], [])
+    k = compute(dataset, [], load_config(None), AS_OF)
+    assert k.to_json()["first_response_median_hours"] == 36.0
+    lang = 0 if locale == "zh-CN" else 1
+    rows = kpi_tab(k, dataset, locale).rows
+    row = rows[find_row(rows, FIGURES["first_response_median_days"][lang])]
+    assert plain(row[1]) == 1.5 and style(row[1]) == "decimal"
+    assert plain(row[2]) == NONE  # nobody was created in the previous window
+    assert plain(row[5]) == DEFINITIONS["first_response_median_days"][lang]
+    assert not any(r and plain(r[0]) == FIGURES["first_response_median_hours"][lang] for r in rows)
+    line = next(x for x in headline_lines(k, locale) if x.startswith("  " + FIGURES["first_response_median_days"][lang]))
+    assert line.split()[-3:] == ["1.5", NONE, NONE]

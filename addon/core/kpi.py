@@ -31,6 +31,8 @@ Figures (per window unless noted)
   window's end, the median of hours from created to first contact. Exact hours when both the created value
   and the contact carry a time of day; otherwise whole days × 24 (a created value at exactly 00:00 is taken
   as date-only). Negative gaps (contact before created, a data problem flagged by validation) count as 0.
+  When no gap of either window had a time of day at both ends, `Kpis.first_response_in_days` is set and
+  the tab and terminal show the figure in days (the JSON keeps hours and says `first_response_dates_only`).
 - first_response_within_target: of customers created in the window, those contacted within
   `first_response` hours ÷ those contacted plus those still uncontacted whose deadline
   (created + first_response, as a date) was before the window's end (customers still inside their
@@ -221,6 +223,8 @@ class Kpis:
     channel_mix: dict[str, int]
     all_time: AllTime
     first_response_hours: float  # the configured target, for definitions
+    # Every first-response gap behind the figures was whole days (no time of day known): show days.
+    first_response_in_days: bool = False
 
     @property
     def window_days(self) -> int:
@@ -279,6 +283,7 @@ class Kpis:
             "end": self.previous_window.end.isoformat(),
         }
         out["first_response_target_hours"] = self.first_response_hours
+        out["first_response_dates_only"] = self.first_response_in_days  # the hours above are whole days × 24
         out["lost"] = self.lost
         out["dormant"] = self.dormant
         a = self.all_time
@@ -331,13 +336,13 @@ class _Acc:
 
     __slots__ = (
         "window", "followups", "contacted", "on_time", "judged", "planned", "done", "new", "fr_hours",
-        "fr_within", "fr_counted", "lead_won", "won", "won_value", "lost", "cycles",
+        "fr_exact", "fr_within", "fr_counted", "lead_won", "won", "won_value", "lost", "cycles",
     )
 
     def __init__(self, window: Window) -> None:
         self.window = window
         self.followups = self.contacted = self.on_time = self.judged = self.planned = self.done = 0
-        self.new = self.fr_within = self.fr_counted = self.lead_won = self.won = self.lost = 0
+        self.new = self.fr_exact = self.fr_within = self.fr_counted = self.lead_won = self.won = self.lost = 0
         self.won_value = 0.0
         self.fr_hours: list[float] = []
         self.cycles: list[float] = []
@@ -486,8 +491,9 @@ def compute(
                     acc.lead_won += 1
                 first = history[0] if n else None
                 if first is not None and first.at.date() <= w.end:
-                    hours = _response_hours(created, first.at, first.has_time)
+                    hours, exact = _response_hours(created, first.at, first.has_time)
                     acc.fr_hours.append(hours)
+                    acc.fr_exact += exact
                     acc.fr_counted += 1
                     acc.fr_within += hours <= target_hours
                 elif (created + first_response).date() < w.end:
@@ -599,6 +605,7 @@ def compute(
             followups_to_win_median=_median(to_win),
         ),
         first_response_hours=target_hours,
+        first_response_in_days=bool(cur.fr_hours or prev.fr_hours) and not (cur.fr_exact or prev.fr_exact),
     )
 
 
@@ -647,13 +654,12 @@ def previous_statuses(
     return evaluate(book_as_of(dataset, end), config, end)
 
 
-def _response_hours(created: datetime, contact: datetime, contact_has_time: bool) -> float:
-    """Hours from created to first contact; whole days × 24 unless both ends carry a time of day."""
+def _response_hours(created: datetime, contact: datetime, contact_has_time: bool) -> tuple[float, bool]:
+    """Hours from created to first contact, and whether they are exact: whole days × 24 unless both ends
+    carry a time of day."""
     if contact_has_time and _has_time(created):
-        hours = (contact - created).total_seconds() / 3600
-    else:
-        hours = (contact.date() - created.date()).days * 24.0
-    return max(0.0, hours)
+        return max(0.0, (contact - created).total_seconds() / 3600), True
+    return max(0.0, (contact.date() - created.date()).days * 24.0), False
 
 
 def _funnel(count: Counter[str], value: Counter[str], config: Config) -> list[FunnelRow]:

@@ -1,7 +1,8 @@
 """The KPI tab (KPI汇总) as data: every figure of `Kpis` with its previous-window value, change and definition.
 
 Pure layout: numbers are written exactly as `Kpis.to_json()` gives them (rates as fractions with a percent
-format), so the tab, the JSON and the CLI never disagree; None is shown as "—". Charts reference blocks of
+format; first-response hours as days when the records only know dates, see `headline`), so the tab, the
+JSON and the CLI never disagree; None is shown as "—". Charts reference blocks of
 this tab by 0-based row/column offsets.
 """
 
@@ -93,6 +94,7 @@ FIGURES = {
     "followups_in_window": ("跟进次数", "Follow-ups"),
     "customers_contacted_in_window": ("被跟进客户数", "Customers contacted"),
     "first_response_median_hours": ("首次响应时间（小时，中位数）", "First response (median hours)"),
+    "first_response_median_days": ("首次响应时间（天，中位数）", "First response (median days)"),
     "first_response_within_target": ("首次响应达标率", "First response within target"),
     "win_rate": ("赢单率", "Win rate"),
     "lead_conversion": ("转化率", "Lead conversion"),
@@ -130,6 +132,11 @@ DEFINITIONS = {
     "first_response_median_hours": (
         "窗口内新建客户从创建到首次跟进的小时数的中位数；只有日期时按天数 × 24 计算。",
         "Median hours from created to first follow-up, customers created in the window; with dates only, days × 24.",
+    ),
+    "first_response_median_days": (
+        "窗口内新建客户从创建日期到首次跟进日期的天数中位数（记录中只有日期，没有时间）。",
+        "Median days from created to first follow-up, customers created in the window (the records carry dates, "
+        "no times of day).",
     ),
     "first_response_within_target": (
         "窗口内新建客户中在 {fr} 内首次跟进的比例；尚未跟进但还未超时的客户不计入。",
@@ -212,19 +219,31 @@ def _title(kpis: Kpis, locale: str) -> str:
               start=format_date(kpis.window.start, locale), end=format_date(kpis.window.end, locale))
 
 
+Figure = float | int | None
+
+
+def headline(kpis: Kpis, key: str) -> tuple[str, tuple[Figure, Figure, Figure]]:
+    """The label key of a headline figure and its (current, previous, change) as shown: first-response
+    hours become days when the records only know dates (whole days × 24 read as "24 h" misleads)."""
+    values = (kpis.current.get(key), kpis.previous.get(key), kpis.change(key))
+    if key == "first_response_median_hours" and kpis.first_response_in_days:
+        return "first_response_median_days", tuple(None if v is None else round(v / 24, 12) for v in values)  # type: ignore[return-value]
+    return key, values
+
+
 def headline_lines(kpis: Kpis, locale: str) -> list[str]:
     """The headline figures as text for a terminal: this window, the previous one and the change."""
-    labels = [text(FIGURES, locale, key) for key in SCALAR_KEYS]
+    figures = [headline(kpis, key) for key in SCALAR_KEYS]
+    labels = [text(FIGURES, locale, label) for label, _ in figures]
     pad = max(_width(label) for label in labels) + 2
     head = [_t(locale, k) for k in ("current", "previous", "change")]
     lines = [
         _title(kpis, locale),
         "  " + " " * pad + "".join(f"{h}{' ' * max(1, 16 - _width(h))}" for h in head).rstrip(),
     ]
-    for key, label in zip(SCALAR_KEYS, labels, strict=True):
+    for key, label, (_, (now, before, change)) in zip(SCALAR_KEYS, labels, figures, strict=True):
         style = _style(key)
-        cells = (_shown(kpis.current.get(key), style, locale), _shown(kpis.previous.get(key), style, locale),
-                 _shown(kpis.change(key), style, locale, change=True))
+        cells = (_shown(now, style, locale), _shown(before, style, locale), _shown(change, style, locale, change=True))
         lines.append("  " + label + " " * (pad - _width(label)) + "".join(f"{c:<16}" for c in cells).rstrip())
     lines.append(_t(locale, "see_all"))
     return lines
@@ -249,13 +268,14 @@ def kpi_tab(kpis: Kpis, dataset: Dataset, locale: str) -> TabSpec:
     for key in SCALAR_KEYS:
         style = _style(key)
         basis = kpis.current.basis.get(key)
+        label, (now, before, change) = headline(kpis, key)
         rows.append([
-            text(FIGURES, locale, key),
-            _cell(kpis.current.get(key), style),
-            _cell(kpis.previous.get(key), style),
-            _cell(kpis.change(key), style),
+            text(FIGURES, locale, label),
+            _cell(now, style),
+            _cell(before, style),
+            _cell(change, style),
             f"{basis[0]:,} / {basis[1]:,}" if basis else None,
-            text(DEFINITIONS, locale, key, fr=fr),
+            text(DEFINITIONS, locale, label, fr=fr),
         ])
     rows.append([])
 
