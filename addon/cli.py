@@ -75,6 +75,7 @@ SAY: Catalog = {
     "took": ("  用时 {seconds} 秒", "  Took {seconds} s"),
     "list": ("，", ", "),
     "message": ("  {outcome}：{kind} → {to}（{n} 位客户）", "  {outcome}: {kind} → {to} ({customers_n})"),
+    "undelivered": ("    未送达：{kind} → {to}：{detail}", "    not delivered: {kind} → {to}: {detail}"),
     "issue": ("  [{severity}] {where} {column}：{message}", "  [{severity}] {where} {column}: {message}"),
     "suggestion": (" — {suggestion}", " — {suggestion}"),
     "error": ("错误", "error"),
@@ -129,6 +130,12 @@ def print_summary(result: pipeline.RunResult) -> None:
         from addon.notify.send import OUTCOME_LABELS
 
         lines.append(text(SAY, locale, "reminders", parts=sep.join(f"{text(OUTCOME_LABELS, locale, k)} {v}" for k, v in s["messages"].items())))
+        from addon.core.reminders import kind_label
+
+        for m in result.messages:  # each one that did not go out, and the server's reason (exit code 4)
+            if not m.ok:
+                lines.append(text(SAY, locale, "undelivered", kind=kind_label(m.kind, locale), to=m.to,
+                                  detail=m.detail or text(OUTCOME_LABELS, locale, m.outcome)))
     if s["reminders_skipped"]:
         lines.append(text(SAY, locale, s["reminders_skipped"]))
     for message in s["blocked"]:

@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
-# Exit codes (SPEC §9): success, data errors, configuration error, source unavailable or locked.
-EXIT_OK, EXIT_DATA, EXIT_CONFIG, EXIT_SOURCE = 0, 1, 2, 3
+# Exit codes (SPEC §9): success, data errors, configuration error, source unavailable or locked, and
+# reminders not delivered (the sheet was updated; those messages are owed to the next run). 4 outranks 1:
+# a messy sheet exits 1 every day, and a mail server that stopped accepting must not hide behind it.
+EXIT_OK, EXIT_DATA, EXIT_CONFIG, EXIT_SOURCE, EXIT_UNDELIVERED = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -52,7 +54,14 @@ class RunResult:
         return self.dataset.error_count()
 
     @property
+    def undelivered(self) -> int:
+        """Messages deferred, refused or failed in this pass (a dry run delivers nothing and fails nothing)."""
+        return sum(1 for m in self.messages if not m.ok)
+
+    @property
     def exit_code(self) -> int:
+        if self.undelivered:
+            return EXIT_UNDELIVERED
         return EXIT_DATA if self.errors else EXIT_OK
 
     def status_counts(self) -> Counter[str]:
@@ -309,10 +318,9 @@ RUN_OUTCOMES = {
 
 def _record(result: RunResult) -> render.RunRecord:
     summary, locale = result.summary(), result.config.locale
-    refused = sum(1 for m in result.messages if not m.ok)
     parts = [text(RUN_OUTCOMES, locale, "blocked" if result.blocked else "data_errors")] if result.errors else []
-    if refused:
-        parts.append(text(RUN_OUTCOMES, locale, "not_delivered", n=refused))
+    if result.undelivered:
+        parts.append(text(RUN_OUTCOMES, locale, "not_delivered", n=result.undelivered))
     outcome = text(RUN_OUTCOMES, locale, "list").join(parts) or text(RUN_OUTCOMES, locale, "ok")
     return render.RunRecord(
         started=result.started,

@@ -24,7 +24,7 @@ from addon.backends.base import SourceUnavailable
 from addon.backends.safe_file import TEMP_PREFIX
 from addon.config import load_config
 from addon.service import alerts
-from addon.service.health import read_status, status_path
+from addon.service.health import assess, read_status, render_status, status_path
 from addon.service.serve import Service, workbook_configs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +45,7 @@ class Clock:
 class FakeResult:
     def __init__(self, code: int = 0) -> None:
         self.exit_code = code
+        self.undelivered = 2 if code == 4 else 0
 
     def summary(self) -> dict[str, Any]:
         return {"customers": 3, "errors": 0, "overdue": 1, "messages": {}}
@@ -170,6 +171,34 @@ workbooks:
         clock.advance(minutes=1)
         svc.check()
     assert sent == [("east", 3), ("east", 3)]  # a new streak alerts again
+
+
+def test_reminders_not_delivered_count_as_failures_and_alert(tmp_path):
+    body = """
+schedule: {every: 1m, days: every_day, retries: 5, alert_after_failures: 2}
+workbooks:
+  - {name: east, source: {excel: east.xlsx}}
+"""
+    sent: list = []
+    runner = Runner({"east.xlsx": [4, 4, 0]})  # the mail server refuses twice, then accepts
+    clock = Clock(T0)
+    svc = service(tmp_path, body, runner, clock, sent)
+    clock.advance(minutes=1)
+    svc.check()
+    assert runner.calls == ["east.xlsx"]  # not retried within the slot: the owed messages go with the next pass
+    entry = read_status(status_path(svc.config))["workbooks"]["east"]
+    assert entry["last_run"]["outcome"] == "not_delivered" and entry["last_run"]["exit_code"] == 4
+    assert entry["last_run"]["message"] == "2 message(s) not delivered" and entry["consecutive_failures"] == 1
+    assert entry["last_run"]["summary"]["customers"] == 3  # the pass itself happened: its summary is kept
+    text = render_status(read_status(status_path(svc.config)), assess(read_status(status_path(svc.config))), svc.config)
+    assert "✘ sheet updated, but reminders not delivered" in text and "reason: 2 message(s) not delivered" in text
+    clock.advance(minutes=1)
+    svc.check()
+    assert sent == [("east", 2)]
+    clock.advance(minutes=1)
+    svc.check()
+    entry = read_status(status_path(svc.config))["workbooks"]["east"]
+    assert entry["last_run"]["outcome"] == "ok" and entry["consecutive_failures"] == 0
 
 
 def test_restart_catches_up_a_missed_slot_once(tmp_path):

@@ -7,6 +7,7 @@ ever arrives twice.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from addon.config import Config, ConfigError, load_config
 from addon.core.reminders import Plan
 from addon.notify.send import deliver
 from addon.notify.transports import SmtpTransport, build_transport
+from tests.helpers.xlsx_check import sheets
 from tests.smtp_server import Handler, Received, SmtpServer
 from tests.test_reminders_plan import AS_OF, LINK, fixture, plan
 
@@ -319,3 +321,35 @@ def test_killed_after_the_server_accepted_but_before_the_commit_resends_with_the
         ids = Counter(m.email["Message-ID"] for m in server.messages)
         assert len(ids) == len(p.messages)  # every owed message arrived
         assert sorted(ids.values()) == [1] * (len(p.messages) - 1) + [2]  # one copy, same Message-ID
+
+
+def test_run_exits_4_while_a_reminder_is_not_delivered_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A cron job must notice a mail problem even on a sheet that always has some data errors (exit 1)."""
+    from addon.cli import main
+    from addon.demo_data import write_demo_workbook
+
+    write_demo_workbook(tmp_path / "book.xlsx", AS_OF, "en")
+    handler = Handler()
+    with SmtpServer(mode="plain", handler=handler) as server:
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            "locale: en\nsource: {excel: book.xlsx}\nstate_dir: state\n"
+            f"reminders: {{transport: smtp, send_on: every_day, smtp: {{host: {server.host}, port: {server.port}, "
+            "security: none, sender: bot@example.com}}\n", encoding="utf-8")
+        args = ["--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet"]
+        assert main(["run", *args, "--dry-run", "--json"]) == 1  # the demo has bad rows; nothing is sent
+        planned = json.loads(capsys.readouterr().out)["messages"]
+        late = planned[0]["to"].lower()
+        handler.defer[late] = "451 4.7.1 Greylisted, try again later"
+
+        assert main(["run", *args]) == 4
+        err = capsys.readouterr().err
+        assert "  Reminders: deferred, retried next run 1, sent 11" in err.splitlines()
+        assert f"    not delivered: follow-up digest → {planned[0]['to']}: {late}: 451 4.7.1 Greylisted, try again later" in err.splitlines()
+        assert server.count_to(late) == 0 and len(server.messages) == len(planned) - 1
+        runlog = sheets(tmp_path / "book.xlsx")["Run log"]
+        assert "data errors; 1 message(s) not delivered" in runlog[-1]  # the Run log's outcome cell
+
+        handler.defer.clear()
+        assert main(["remind", *args]) == 1  # the owed message went out: back to "data errors" only
+        assert server.count_to(late) == 1 and len(server.messages) == len(planned)

@@ -250,6 +250,7 @@ _TEXT = {
 OUTCOMES = {
     "ok": ("成功", "ok"),
     "data_errors": ("完成，但数据有错误", "done, with data errors"),
+    "not_delivered": ("已更新表格，但有提醒未送达", "sheet updated, but reminders not delivered"),
     "config_error": ("配置错误", "configuration error"),
     "source_unavailable": ("数据源不可用", "source unavailable"),
     "crashed": ("内部错误", "internal error"),

@@ -34,6 +34,7 @@ import schedule as schedule_lib
 from addon import pipeline
 from addon.backends.base import SourceUnavailable
 from addon.config import Config, ConfigError, Invalid, Problem
+from addon.i18n import text
 from addon.service import alerts
 from addon.service.health import StatusBoard, iso, parse_time, status_path
 from addon.service.lock import AlreadyRunning, service_lock, workbook_lock
@@ -263,6 +264,9 @@ class Service:
         finally:
             self.in_pass = None
         code = result.exit_code
+        if code == pipeline.EXIT_UNDELIVERED:  # the sheet is updated; a failure all the same, so the administrator hears of it
+            message = text(pipeline.RUN_OUTCOMES, self.locale, "not_delivered", n=result.undelivered)
+            return Attempt("not_delivered", code, message, result.summary())
         return Attempt("ok" if code == pipeline.EXIT_OK else "data_errors", code, "", result.summary())
 
     def _attempt(self, job: Job, slot: Slot, attempt: int) -> None:
