@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -29,19 +30,70 @@ def init_excel(path: Path, lang: str = "zh") -> str:
             from addon.backends.xlsx_new import write_new_workbook
 
             write_new_workbook(path, template_tabs(lang))
-        return f"已创建 {path}" if zh else f"Created {path}"
+        return (f"已创建 {path}" if zh else f"Created {path}") + _starter_note(path, zh)
     check_readable(path)
     import python_calamine
 
     names = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names
     missing = [tab for tab in template_tabs(lang, examples=False) if find_tab(names, tab.role) is None]
     if not missing:
-        return f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"
+        said = f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"
+        return said + _starter_note(path, zh)
     from addon.backends.xlsx_package import update_workbook
 
     update_workbook(path, WriteSet(columns=None, tabs=missing), add_only=True)
     added = ", ".join(t.name for t in missing)
-    return f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"
+    return (f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}") + _starter_note(path, zh)
+
+
+# The shipped config.yaml runs the demo; a starter config for a user's workbook changes just these lines.
+_STARTER_EDITS = (
+    ("# As shipped, this file runs on the demo workbook that `python runner.py demo` creates, and \"sends\"\n"
+     "# reminders into an outbox folder as .eml files, so a fresh install never mails anyone.\n",
+     "# Written by `init` for {name}. Reminders \"send\" into the outbox folder as .eml files until\n"
+     "# you set `reminders: transport: smtp` below, so nobody is mailed before you are ready.\n"),
+    ("  excel: demo/跟进助手演示.xlsx\n", "  excel: {quoted}\n"),
+    ("  outbox: demo/outbox ", "  outbox: outbox      "),
+    ("state_dir: demo/.followup            # ledger, status file, logs: the demo's, so its reminders are not sent twice;\n"
+     "                                     # for your own workbook e.g. .followup (one state folder per workbook set)\n",
+     "state_dir: .followup                 # ledger, status file, logs (one state folder per workbook set)\n"),
+)
+
+
+def shipped_config() -> Path | None:
+    """The commented config.yaml: a checkout's, else where pip installed it."""
+    for folder in (Path(__file__).resolve().parents[1], Path(sys.prefix) / "share" / "followup-addon"):
+        if (folder / "config.yaml").is_file():
+            return folder / "config.yaml"
+    return None
+
+
+def write_starter_config(workbook: Path) -> Path | None:
+    """A commented config.yaml beside the workbook, pointed at it, when that folder has none yet (never
+    overwritten); None when there already is one or the shipped file cannot be found or adapted."""
+    target, shipped = workbook.parent / "config.yaml", shipped_config()
+    if target.exists() or shipped is None:
+        return None
+    body = shipped.read_text(encoding="utf-8")
+    for old, new in _STARTER_EDITS:
+        if old not in body:
+            return None  # the shipped file changed shape: better no starter than a wrong one
+        body = body.replace(old, new.format(name=workbook.name, quoted=json.dumps(workbook.name, ensure_ascii=False)))
+    try:
+        with target.open("x", encoding="utf-8") as out:
+            out.write(body)
+    except OSError:
+        return None  # appeared meanwhile, or the folder is read-only: init itself succeeded
+    return target
+
+
+def _starter_note(workbook: Path, zh: bool) -> str:
+    config = write_starter_config(workbook)
+    if config is None:
+        return ""
+    return (f"\n已在旁边写入带注释的 {config.name}（提醒先写入 outbox 文件夹）；运行：followup run --config {config}" if zh
+            else f"\nWrote a commented {config.name} beside it (reminders go to the outbox folder until you set up mail); "
+                 f"run: followup run --config {config}")
 
 
 MACRO_TEMPLATES = {"zh": "跟进助手模板.xlsm", "en": "followup_template_en.xlsm"}

@@ -67,11 +67,14 @@ def test_the_wheel_ships_the_templates_where_init_looks_for_them(tmp_path: Path)
     (source / "sheet_templates").mkdir()
     for template in [*ROOT.glob("sheet_templates/*.xlsx"), *ROOT.glob("sheet_templates/*.xlsm")]:
         shutil.copy(template, source / "sheet_templates" / template.name)
+    shutil.copy(ROOT / "config.yaml", source / "config.yaml")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(source)],
                    check=True, capture_output=True, cwd=tmp_path)
     [wheel] = (tmp_path / "dist").glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         shipped = {Path(n).name for n in archive.namelist() if "/data/share/followup-addon/sheet_templates/" in n}
+        configs = [n for n in archive.namelist() if n.endswith(".data/data/share/followup-addon/config.yaml")]
+        assert len(configs) == 1 and archive.read(configs[0]) == (ROOT / "config.yaml").read_bytes()
     installed_dir = setup.template_dirs()[-1]
     assert installed_dir.parts[-3:] == ("share", "followup-addon", "sheet_templates")  # where pip puts them under sys.prefix
     assert set(setup.MACRO_TEMPLATES.values()) <= shipped
@@ -89,3 +92,39 @@ def test_a_missing_config_file_points_at_the_shipped_one_not_at_init(tmp_path: P
     assert main(["check", "--config", str(tmp_path / "nope.yaml")]) == 2
     err = capsys.readouterr().err
     assert "nope.yaml" in err and "config.yaml" in err and "init" not in err
+
+
+@pytest.mark.parametrize(("lang", "said"), [("zh", "已在旁边写入带注释的 config.yaml"), ("en", "Wrote a commented config.yaml beside it")])
+def test_init_leaves_a_starter_config_that_runs_the_new_workbook(lang: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "销售 2026.xlsx"
+    assert main(["init", "--excel", str(path), "--lang", lang]) == 0
+    assert said in capsys.readouterr().err
+    starter = tmp_path / "config.yaml"
+    config = load_config(starter)
+    assert config.path(config.source.excel) == path
+    assert config.reminders.transport == "outbox" and config.path(config.reminders.outbox) == tmp_path / "outbox"
+    assert config.path(config.state_dir) == tmp_path / ".followup"
+    assert "demo/" not in starter.read_text(encoding="utf-8")  # nothing of the demo's files is left
+    # Every comment of the shipped file is kept: the starter is the same documentation.
+    shipped = (ROOT / "config.yaml").read_text(encoding="utf-8").splitlines()
+    assert len(starter.read_text(encoding="utf-8").splitlines()) == len(shipped) - 1  # the two state_dir lines become one
+    assert main(["run", "--config", str(starter), "--as-of", "2026-11-23", "--quiet"]) == 0
+    assert (tmp_path / "outbox").is_dir()
+
+    # A config already in the folder is never replaced, whatever init does next.
+    starter.write_text("source: {excel: other.xlsx}\n", encoding="utf-8")
+    assert main(["init", "--excel", str(tmp_path / "second.xlsx"), "--lang", lang]) == 0
+    assert "config.yaml" not in capsys.readouterr().err
+    assert starter.read_text(encoding="utf-8") == "source: {excel: other.xlsx}\n"
+
+
+def test_init_of_an_existing_workbook_also_offers_a_starter_config(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "mine.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.save(path)
+    message = setup.init_excel(path, "en")
+    assert message.startswith(f"Added to {path}: Customers, FollowUps, Team")
+    assert "config.yaml" in message and load_config(tmp_path / "config.yaml").path(load_config(tmp_path / "config.yaml").source.excel) == path
