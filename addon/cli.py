@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from addon import pipeline
+from addon.backends import Backend, open_backend
 from addon.backends.base import SourceUnavailable
 from addon.backends.excel import EXCEL_SUFFIXES
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
@@ -53,6 +54,13 @@ def _say(message: str) -> None:
 
 def _progress(args: argparse.Namespace, locale: str = "en"):
     return (lambda _m: None) if getattr(args, "quiet", False) else (lambda m: _say(f"… {progress_text(m, locale)}"))
+
+
+def _open(args: argparse.Namespace, config: Config) -> tuple[Backend, pipeline.Progress]:
+    """The workbook, opened once for the pass, and progress lines in the language the pass will speak:
+    the workbook's when the config sets no `locale:` (else an English workbook's run would start in Chinese)."""
+    backend = open_backend(config)
+    return backend, _progress(args, pipeline.in_workbook_language(config, backend.sheet_names()).locale)
 
 
 def _print_json(doc: Any) -> None:
@@ -162,13 +170,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             # One pass per workbook at a time (shared with `serve`); a second one exits 3 with a clear message.
             with nullcontext() if args.dry_run else workbook_lock(target):
+                backend, progress = _open(args, target)
                 result = pipeline.run(
                     target,
                     as_of=args.as_of,
                     dry_run=args.dry_run,
                     send=not args.no_send,
                     force=args.force,
-                    progress=_progress(args, target.locale),
+                    backend=backend,
+                    progress=progress,
                 )
         except SourceUnavailable as error:
             if len(targets) == 1:
@@ -189,7 +199,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
-    result = pipeline.check(config, as_of=args.as_of, progress=_progress(args, config.locale))
+    backend, progress = _open(args, config)
+    result = pipeline.check(config, as_of=args.as_of, backend=backend, progress=progress)
     if args.json:
         doc = result.to_json()
         doc.pop("kpi", None)
@@ -220,7 +231,8 @@ def _say_issues(result: pipeline.RunResult, *, show_all: bool) -> None:
 
 def cmd_kpi(args: argparse.Namespace) -> int:
     config = _load(args)
-    result = pipeline.check(config, as_of=args.as_of, progress=_progress(args, config.locale))
+    backend, progress = _open(args, config)
+    result = pipeline.check(config, as_of=args.as_of, backend=backend, progress=progress)
     if result.kpis is None:  # a missing tab or required column: the summary says which
         if args.json:
             _print_json(None)
@@ -236,7 +248,8 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 def cmd_remind(args: argparse.Namespace) -> int:
     config = _load(args)
-    result = pipeline.remind(config, as_of=args.as_of, force=args.force, progress=_progress(args, config.locale))
+    backend, progress = _open(args, config)
+    result = pipeline.remind(config, as_of=args.as_of, force=args.force, backend=backend, progress=progress)
     _say_messages(result)
     if args.json:
         _print_json({"summary": result.summary(), "messages": result.to_json()["messages"]})

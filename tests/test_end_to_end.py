@@ -365,6 +365,21 @@ def test_progress_lines_speak_the_workbook_language(tmp_path: Path, capsys: pyte
     assert all(zh and en for zh, en in PROGRESS_STEPS.values())
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_without_a_locale_every_line_of_a_command_speaks_the_workbook_language(lang: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from addon.demo_data import write_demo_workbook
+
+    write_demo_workbook(tmp_path / "book.xlsx", AS_OF, lang)
+    config = tmp_path / "config.yaml"
+    config.write_text("source: {excel: book.xlsx}\nstate_dir: state\nreminders: {transport: outbox, outbox: out}\n", encoding="utf-8")
+    validating, summary = ("… 正在校验数据", "  客户 ") if lang == "zh" else ("… validating rows", "  200 customers")
+    for command in (["run", "--no-send"], ["check"], ["kpi"], ["remind"]):
+        main([*command, "--config", str(config), "--as-of", AS_OF.isoformat()])
+        err = capsys.readouterr().err.splitlines()
+        assert validating in err, (command, err[:3])
+        assert command[0] == "kpi" or any(line.startswith(summary) for line in err), (command, err)
+
+
 SLOW_READ = """
 import sys, time
 from addon.backends import calamine_tabs
