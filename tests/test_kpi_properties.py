@@ -158,6 +158,9 @@ def test_book_as_of_derives_the_same_histories_as_regrouping(book, day):
     dataset, _ = book
     then = book_as_of(dataset, day)
     assert all(f.at.date() <= day for f in then.followups)
+    keys = {c.key for c in then.customers}
+    expected = [f for f in dataset.followups if f.at.date() <= day and f.customer_key in keys]
+    assert sorted(then.followups, key=lambda f: f.row) == sorted(expected, key=lambda f: f.row)  # the same records
     assert then.histories == group_by_customer(then.followups)  # the cache derived from the parent's is exact
     for c in then.customers:  # stage: the last stage recorded up to `day`, else today's
         recorded = [f.stage for f in sorted(then.followups, key=lambda f: (f.at, f.row)) if f.customer_key == c.key and f.stage]

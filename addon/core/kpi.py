@@ -632,12 +632,10 @@ def book_as_of(dataset: Dataset, day: date) -> Dataset:
         if c.created is None or c.created < end
     ]
     keys = {c.key for c in customers}
-    return replace(
-        dataset,
-        customers=customers,
-        followups=[f for f in dataset.followups if f.at < end and f.customer_key in keys],
-        grouped={k: h for k, h in histories.items() if k in keys},  # derived from today's histories, not regrouped
-    )
+    grouped = {k: h for k, h in histories.items() if k in keys}  # derived from today's histories, not regrouped
+    # The flat list from the cut histories (customer by customer): nothing in the core reads it in sheet order,
+    # and at 500,000 follow-ups filtering the whole log again cost about 0.4 s.
+    return replace(dataset, customers=customers, followups=[f for h in grouped.values() for f in h], grouped=grouped)
 
 
 def previous_statuses(
