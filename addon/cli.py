@@ -76,8 +76,6 @@ SAY: Catalog = {
     "statuses": ("  状态：{parts}", "  Status: {parts}"),
     "needing": ("  需跟进（逾期/升级/公海）：{n}", "  Needing contact (overdue/escalated/pool): {n}"),
     "reminders": ("  提醒：{parts}", "  Reminders: {parts}"),
-    "not_working_day": ("  提醒：今天不是工作日，未发送（reminders.send_on: working_days；改为 every_day 则每天发送）",
-                        "  Reminders: none today, not a working day (reminders.send_on: working_days; every_day sends daily)"),
     "written": ("  已写入：{where}", "  Written to: {where}"),
     "blocked": ("  未计算状态、未发送提醒：{message}", "  No statuses computed, no reminders sent: {message}"),
     "took": ("  用时 {seconds} 秒", "  Took {seconds} s"),
@@ -145,7 +143,9 @@ def print_summary(result: pipeline.RunResult) -> None:
                 lines.append(text(SAY, locale, "undelivered", kind=kind_label(m.kind, locale), to=m.to,
                                   detail=m.detail or text(OUTCOME_LABELS, locale, m.outcome)))
     if s["reminders_skipped"]:
-        lines.append(text(SAY, locale, s["reminders_skipped"]))
+        from addon.core.reminders import skipped_text
+
+        lines.append(text(SAY, locale, "reminders", parts=skipped_text(s["reminders_skipped"], locale)))
     for message in s["blocked"]:
         lines.append(text(SAY, locale, "blocked", message=message))
     if s["written"]:

@@ -25,6 +25,7 @@ from addon.backends.base import SourceUnavailable
 from addon.backends.xlwings_live import XlwingsBackend
 from addon.config import Config, ConfigError, load_config
 from addon.core.fields import OWNED_TABS, lang_index, workbook_locale
+from addon.core.reminders import skipped_text
 from addon.i18n import progress_step, text
 from addon.model import OutCell, StyledCell, TabSpec, WriteSet
 from addon.xl_settings import (
@@ -57,8 +58,6 @@ MESSAGES = {
     "see_issues": ("（详见“{tab}”表）", " (see the “{tab}” tab)"),
     "kpis_done": ("KPI 已更新：“{tab}”表（截至 {as_of}）。", "KPIs refreshed in the “{tab}” tab (as of {as_of})."),
     "nothing_to_send": ("今天没有需要发送的提醒{already}。", "No reminders are due today{already}."),
-    "not_working_day": ("今天不是工作日，不发送提醒（设置 reminders.send_on: every_day 则每天发送）。",
-                        "Today is not a working day: no reminders are sent (reminders.send_on: every_day sends daily)."),
     "already": ("（{n} 封今天已发送过）", " ({n} already sent today)"),
     "confirm_title": ("确认发送提醒", "Send reminders?"),
     "confirm": (
@@ -323,7 +322,8 @@ def _send_reminders(book: Any, config: Config, backend: XlwingsBackend, ui: Exce
     already = sum(1 for m in preview.messages if m.outcome == ALREADY_SENT)
     if not due:
         if preview.reminders_skipped:
-            message = ui.t(preview.reminders_skipped)
+            reason = skipped_text(preview.reminders_skipped, ui.locale)  # a sentence of its own in a dialog
+            message = reason[0].upper() + reason[1:] + ("。" if lang_index(ui.locale) == 0 else ".")
         else:
             message = ui.t("nothing_to_send", already=ui.t("already", n=already) if already else "")
         ui.status(message)

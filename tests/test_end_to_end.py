@@ -565,7 +565,7 @@ def test_a_rep_without_email_is_reported_once_under_a_custom_header(tmp_path: Pa
         assert [(i["column"], i["severity"]) for i in about_li] == [("Work address", "warning")], command
 
 
-@pytest.mark.parametrize(("locale", "said"), [("zh-CN", "  提醒：今天不是工作日，未发送"), ("en", "  Reminders: none today, not a working day")])
+@pytest.mark.parametrize(("locale", "said"), [("zh-CN", "  提醒：今天不是工作日，不发送提醒"), ("en", "  Reminders: today is not a working day, so no reminders are sent")])
 def test_remind_on_a_weekend_says_why_nothing_was_sent(locale: str, said: str, demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder, _, _, _ = demo
     shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "book.xlsx")

@@ -127,6 +127,8 @@ _CATALOG = {
     "what.pool_notice": ("公海回收通知", "pool notice"),
     "what.pool_warning": ("公海回收预警", "pool warning"),
     "what.admin": ("管理员通知", "admin notice"),
+    "skipped.not_working_day": ("今天不是工作日，不发送提醒（reminders.send_on: every_day 则每天发送）",
+                                "today is not a working day, so no reminders are sent (reminders.send_on: every_day sends daily)"),
 }
 
 
@@ -138,6 +140,11 @@ def _t(locale: str, key: str, **params: object) -> str:
 def kind_label(kind: str, locale: str) -> str:
     """A message kind in words ("follow-up digest", "跟进提醒")."""
     return _t(locale, f"what.{kind}") if f"what.{kind}" in _CATALOG else kind
+
+
+def skipped_text(reason: str, locale: str) -> str:
+    """Why no reminder is planned today (`Plan.skipped`), in words every surface shows the same way."""
+    return _t(locale, f"skipped.{reason}") if f"skipped.{reason}" in _CATALOG else reason
 
 
 def is_send_day(day: date, config: Config) -> bool:
