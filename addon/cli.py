@@ -19,7 +19,6 @@ from typing import Any
 from addon import pipeline
 from addon.backends import Backend, open_backend
 from addon.backends.base import SourceUnavailable
-from addon.backends.excel import EXCEL_SUFFIXES
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
 from addon.i18n import Catalog, locale_for_lang, progress_text, status_label, text
 from addon.model import STATUS_ORDER
@@ -273,16 +272,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from addon.setup import init_excel, init_google
+    from addon.setup import NotAWorkbookName, init_excel, init_google
 
     args.locale = locale_for_lang(args.lang)
     if args.excel:
         try:
             message = init_excel(Path(args.excel), lang=args.lang)
-        except SourceUnavailable as error:
-            if Path(args.excel).suffix.lower() in EXCEL_SUFFIXES:
-                raise
-            _say(error.text(args.locale))  # a wrong argument (new.csv), not an unavailable source
+        except NotAWorkbookName as error:
+            _say(error.text(args.locale))
             return pipeline.EXIT_CONFIG
     else:
         config = load_config(_config_path(args.config)) if _config_path(args.config) else None

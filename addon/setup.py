@@ -14,14 +14,18 @@ from addon.core.fields import find_tab
 from addon.model import WriteSet
 
 
+class NotAWorkbookName(SourceUnavailable):
+    """`init --excel new.csv`: a wrong argument (exit 2), not a source that cannot be reached (exit 3)."""
+
+
 def init_excel(path: Path, lang: str = "zh") -> str:
     """Create the workbook from the template, or add only the missing template tabs to an existing one."""
     from addon.templates import template_tabs
 
     zh = lang == "zh"
     if path.suffix.lower() not in EXCEL_SUFFIXES:
-        raise SourceUnavailable(f"{path.name}: init creates .xlsx or .xlsm workbooks; name the file e.g. sales.xlsx",
-                                zh=f"{path.name}：init 只能创建 .xlsx 或 .xlsm 工作簿；请使用如 sales.xlsx 这样的文件名")
+        raise NotAWorkbookName(f"{path.name}: init creates .xlsx or .xlsm workbooks; name the file e.g. sales.xlsx",
+                               zh=f"{path.name}：init 只能创建 .xlsx 或 .xlsm 工作簿；请使用如 sales.xlsx 这样的文件名")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".xlsm":
