@@ -10,16 +10,18 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from addon import pipeline
 from addon.backends import Backend, open_backend
 from addon.backends.base import SourceUnavailable
 from addon.config import DEFAULT_CONFIG_NAME, Config, ConfigError, default_locale, load_config
+from addon.core.fields import lang_index
 from addon.i18n import Catalog, locale_for_lang, progress_text, status_label, text
 from addon.model import STATUS_ORDER
 
@@ -31,6 +33,38 @@ def _as_of(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-23") from None
+
+
+# argparse's own complaints (Python 3.11+ wording) in Chinese; anything else is shown as argparse says it.
+_ARGPARSE_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), zh) for p, zh in (
+    (r"^unrecognized arguments: (?P<a>.*)$", "无法识别的参数：{a}"),
+    (r"^the following arguments are required: (?P<a>.*)$", "缺少必需的参数：{a}"),
+    (r"^one of the arguments (?P<a>.*) is required$", "必须提供以下参数之一：{a}"),
+    (r"^argument (?P<a>[^:]+): not allowed with argument (?P<b>.*)$", "参数 {a} 不能与参数 {b} 同时使用"),
+    (r"^argument (?P<a>[^:]+): invalid choice: (?P<b>.*) \(choose from (?P<c>.*)\)$", "参数 {a}：无效的取值 {b}（可选：{c}）"),
+    (r"^argument (?P<a>[^:]+): expected one argument$", "参数 {a} 需要一个值"),
+    (r"^argument (?P<a>[^:]+): (?P<b>'.*') is not a date like (?P<c>.*)$", "参数 {a}：{b} 不是日期，应写作 {c}"),
+    (r"^ambiguous option: (?P<a>\S+) could match (?P<b>.*)$", "选项 {a} 有歧义，可能是：{b}"),
+))
+
+
+def _argparse_words(message: str, locale: str) -> str:
+    if lang_index(locale) != 0:
+        return message
+    for pattern, zh in _ARGPARSE_ZH:
+        found = pattern.match(message)
+        if found:
+            return zh.format(**found.groupdict())
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in the environment's language (LANG, else Chinese) and a pointer to --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        locale = default_locale()
+        self.exit(pipeline.EXIT_CONFIG, text(SAY, locale, "usage_error", prog=self.prog, message=_argparse_words(message, locale)) + "\n")
 
 
 def _config_path(given: str | None) -> Path | None:
@@ -80,6 +114,7 @@ SAY: Catalog = {
     "took": ("  用时 {seconds} 秒", "  Took {seconds} s"),
     "list": ("，", ", "),
     "message": ("  {outcome}：{kind} → {to}（{n} 位客户）", "  {outcome}: {kind} → {to} ({customers_n})"),
+    "usage_error": ("{prog}：{message}\n用法见：{prog} --help", "{prog}: error: {message}\nsee: {prog} --help"),
     "undelivered": ("    未送达：{kind} → {to}：{detail}", "    not delivered: {kind} → {to}: {detail}"),
     "issue": ("  [{severity}] {where} {column}：{message}", "  [{severity}] {where} {column}: {message}"),
     "suggestion": (" — {suggestion}", " — {suggestion}"),
@@ -310,11 +345,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="followup",
         description="Follow-up Add-on (跟进助手): validation, cadence, KPIs and reminders on your sales spreadsheet.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def add(name: str, handler, help_text: str, *, config: bool = True, as_of: bool = True, json_flag: bool = True):
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -141,3 +141,27 @@ def test_doctor_reports_a_broken_config_in_its_locale(tmp_path: Path) -> None:
     path.write_text("locale: en\nkpi: {trend_weeks: many}\n", encoding="utf-8")
     locale, checks = run_checks(path)
     assert locale == "en" and "kpi.trend_weeks = 'many': Input should be a valid integer" in checks[0].detail
+
+
+@pytest.mark.parametrize(("argv", "zh", "en"), [
+    (["run", "--bogus"], "followup：无法识别的参数：--bogus", "followup: error: unrecognized arguments: --bogus"),
+    (["init"], "followup init：必须提供以下参数之一：--excel --google", "followup init: error: one of the arguments --excel --google is required"),
+    (["run", "--as-of", "2026-13-01"], "followup run：参数 --as-of：'2026-13-01' 不是日期，应写作 2026-11-23",
+     "followup run: error: argument --as-of: '2026-13-01' is not a date like 2026-11-23"),
+    (["demo", "--lang", "fr"], "followup demo：参数 --lang：无效的取值 'fr'（可选：'zh', 'en'）",
+     "followup demo: error: argument --lang: invalid choice: 'fr' (choose from 'zh', 'en')"),
+    (["check", "--config"], "followup check：参数 --config/-c 需要一个值", "followup check: error: argument --config/-c: expected one argument"),
+])
+@pytest.mark.parametrize("lang", ["zh_CN.UTF-8", "en_US.UTF-8"])
+def test_command_line_mistakes_are_told_in_the_users_language(argv, zh, en, lang, monkeypatch, capsys) -> None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2  # a usage error, like a configuration error
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("usage: followup")
+    said = zh if lang.startswith("zh") else en
+    assert said in err, err
+    assert err[-1] == ("用法见：" if lang.startswith("zh") else "see: ") + said.split("：")[0].split(": ")[0] + " --help"
