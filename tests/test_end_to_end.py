@@ -532,15 +532,6 @@ def test_a_config_without_locale_speaks_each_workbooks_language(tmp_path: Path, 
     assert "数据问题" in sheets(tmp_path / "south.xlsx")
 
 
-def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
-    from addon.core.fields import workbook_locale
-
-    assert workbook_locale(["客户", "跟进记录"]) == "zh-CN"
-    assert workbook_locale(["Customers", "FollowUps", "说明"]) == "en"  # a Chinese note tab does not decide
-    assert workbook_locale(["客户", "FollowUps"]) == "zh-CN"
-    assert workbook_locale(["Sheet1", "说明"]) == "zh-CN" and workbook_locale(["Sheet1"]) == "en"
-
-
 def test_a_rep_without_email_is_reported_once_under_a_custom_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import openpyxl
 
