@@ -153,6 +153,8 @@ MODES = {"run": ("运行", "run"), "check": ("检查", "check"), "remind": ("提
 
 def print_summary(result: pipeline.RunResult) -> None:
     """The one-screen summary every run ends with."""
+    from addon.core.reminders import kind_label, skipped_text
+
     s, locale = result.summary(), result.config.locale
     sep = text(SAY, locale, "list")
     counts = result.status_counts()
@@ -170,15 +172,11 @@ def print_summary(result: pipeline.RunResult) -> None:
         from addon.notify.send import OUTCOME_LABELS
 
         lines.append(text(SAY, locale, "reminders", parts=sep.join(f"{text(OUTCOME_LABELS, locale, k)} {v}" for k, v in s["messages"].items())))
-        from addon.core.reminders import kind_label
-
         for m in result.messages:  # each one that did not go out, and the server's reason (exit code 4)
             if not m.ok:
                 lines.append(text(SAY, locale, "undelivered", kind=kind_label(m.kind, locale), to=m.to,
                                   detail=m.detail or text(OUTCOME_LABELS, locale, m.outcome)))
     if s["reminders_skipped"]:
-        from addon.core.reminders import skipped_text
-
         lines.append(text(SAY, locale, "reminders", parts=skipped_text(s["reminders_skipped"], locale)))
     for message in s["blocked"]:
         lines.append(text(SAY, locale, "blocked", message=message))
