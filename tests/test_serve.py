@@ -145,16 +145,17 @@ def test_transient_failure_is_retried_with_backoff_within_the_slot(tmp_path):
     assert runner.calls.count("west.xlsx") == 1
 
 
+def every_minute(alert_after: int) -> str:
+    """One workbook (east) run every minute, with retries and an alert after `alert_after` failures in a row."""
+    return (f"schedule: {{every: 1m, days: every_day, retries: 5, alert_after_failures: {alert_after}}}\n"
+            "workbooks:\n  - {name: east, source: {excel: east.xlsx}}\n")
+
+
 def test_retries_stop_at_the_next_slot_and_failures_alert_once(tmp_path):
-    body = """
-schedule: {every: 1m, days: every_day, retries: 5, alert_after_failures: 3}
-workbooks:
-  - {name: east, source: {excel: east.xlsx}}
-"""
     sent: list = []
     runner = Runner({"east.xlsx": [SourceUnavailable("not found")] * 5 + [0, SourceUnavailable("not found")]})
     clock = Clock(T0)
-    svc = service(tmp_path, body, runner, clock, sent)
+    svc = service(tmp_path, every_minute(3), runner, clock, sent)
     for _ in range(5):
         clock.advance(minutes=1)
         svc.check()
@@ -174,15 +175,10 @@ workbooks:
 
 
 def test_reminders_not_delivered_count_as_failures_and_alert(tmp_path):
-    body = """
-schedule: {every: 1m, days: every_day, retries: 5, alert_after_failures: 2}
-workbooks:
-  - {name: east, source: {excel: east.xlsx}}
-"""
     sent: list = []
     runner = Runner({"east.xlsx": [4, 4, 0]})  # the mail server refuses twice, then accepts
     clock = Clock(T0)
-    svc = service(tmp_path, body, runner, clock, sent)
+    svc = service(tmp_path, every_minute(2), runner, clock, sent)
     clock.advance(minutes=1)
     svc.check()
     assert runner.calls == ["east.xlsx"]  # not retried within the slot: the owed messages go with the next pass
