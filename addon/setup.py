@@ -19,7 +19,19 @@ class NotAWorkbookName(SourceUnavailable):
 
 
 def init_excel(path: Path, lang: str = "zh") -> str:
-    """Create the workbook from the template, or add only the missing template tabs to an existing one."""
+    """Create the workbook from the template, or add only the missing template tabs to an existing one;
+    then leave a starter config.yaml beside it when that folder has none (`write_starter_config`)."""
+    said = _give_template_tabs(path, lang)
+    starter = write_starter_config(path)
+    if starter is None:
+        return said
+    return said + (f"\n已在旁边写入带注释的 {starter.name}（提醒先写入 outbox 文件夹）；运行：followup run --config {starter}" if lang == "zh"
+                   else f"\nWrote a commented {starter.name} beside it (reminders go to the outbox folder until you set up mail); "
+                        f"run: followup run --config {starter}")
+
+
+def _give_template_tabs(path: Path, lang: str) -> str:
+    """What init does to the workbook itself, and the sentence that says so."""
     from addon.templates import template_tabs
 
     zh = lang == "zh"
@@ -34,20 +46,19 @@ def init_excel(path: Path, lang: str = "zh") -> str:
             from addon.backends.xlsx_new import write_new_workbook
 
             write_new_workbook(path, template_tabs(lang))
-        return (f"已创建 {path}" if zh else f"Created {path}") + _starter_note(path, zh)
+        return f"已创建 {path}" if zh else f"Created {path}"
     check_readable(path)
     import python_calamine
 
     names = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names
     missing = [tab for tab in template_tabs(lang, examples=False) if find_tab(names, tab.role) is None]
     if not missing:
-        said = f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"
-        return said + _starter_note(path, zh)
+        return f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"
     from addon.backends.xlsx_package import update_workbook
 
     update_workbook(path, WriteSet(columns=None, tabs=missing), add_only=True)
     added = ", ".join(t.name for t in missing)
-    return (f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}") + _starter_note(path, zh)
+    return f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"
 
 
 # The shipped config.yaml runs the demo; a starter config for a user's workbook changes just these lines.
@@ -64,12 +75,15 @@ _STARTER_EDITS = (
 )
 
 
+def shipped_dirs() -> list[Path]:
+    """Where the files that come with the add-on are: a checkout's root, else where pip installed them
+    (pyproject's data-files, under share/followup-addon)."""
+    return [Path(__file__).resolve().parents[1], Path(sys.prefix) / "share" / "followup-addon"]
+
+
 def shipped_config() -> Path | None:
-    """The commented config.yaml: a checkout's, else where pip installed it."""
-    for folder in (Path(__file__).resolve().parents[1], Path(sys.prefix) / "share" / "followup-addon"):
-        if (folder / "config.yaml").is_file():
-            return folder / "config.yaml"
-    return None
+    """The commented config.yaml that comes with the add-on."""
+    return next((d / "config.yaml" for d in shipped_dirs() if (d / "config.yaml").is_file()), None)
 
 
 def write_starter_config(workbook: Path) -> Path | None:
@@ -91,21 +105,12 @@ def write_starter_config(workbook: Path) -> Path | None:
     return target
 
 
-def _starter_note(workbook: Path, zh: bool) -> str:
-    config = write_starter_config(workbook)
-    if config is None:
-        return ""
-    return (f"\n已在旁边写入带注释的 {config.name}（提醒先写入 outbox 文件夹）；运行：followup run --config {config}" if zh
-            else f"\nWrote a commented {config.name} beside it (reminders go to the outbox folder until you set up mail); "
-                 f"run: followup run --config {config}")
-
-
 MACRO_TEMPLATES = {"zh": "跟进助手模板.xlsm", "en": "followup_template_en.xlsm"}
 
 
 def template_dirs() -> list[Path]:
-    """Where the shipped workbooks are: a checkout's sheet_templates/, else where pip installed them."""
-    return [Path(__file__).resolve().parents[1] / "sheet_templates", Path(sys.prefix) / "share" / "followup-addon" / "sheet_templates"]
+    """Where the shipped workbooks are (sheet_templates/ of `shipped_dirs`)."""
+    return [folder / "sheet_templates" for folder in shipped_dirs()]
 
 
 def macro_template(lang: str) -> Path:

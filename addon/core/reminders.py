@@ -137,14 +137,19 @@ def _t(locale: str, key: str, **params: object) -> str:
     return template.format(**params)
 
 
+def _words(group: str, key: str, locale: str) -> str:
+    """A catalog entry of `group` in words, or the key itself when the catalog has none."""
+    return _t(locale, f"{group}.{key}") if f"{group}.{key}" in _CATALOG else key
+
+
 def kind_label(kind: str, locale: str) -> str:
     """A message kind in words ("follow-up digest", "跟进提醒")."""
-    return _t(locale, f"what.{kind}") if f"what.{kind}" in _CATALOG else kind
+    return _words("what", kind, locale)
 
 
 def skipped_text(reason: str, locale: str) -> str:
     """Why no reminder is planned today (`Plan.skipped`), in words every surface shows the same way."""
-    return _t(locale, f"skipped.{reason}") if f"skipped.{reason}" in _CATALOG else reason
+    return _words("skipped", reason, locale)
 
 
 def is_send_day(day: date, config: Config) -> bool:
