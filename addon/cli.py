@@ -1,7 +1,8 @@
 """`followup` / `python runner.py`: a thin layer over addon's library functions.
 
 Human output goes to stderr, `--json` documents to stdout; exit codes: 0 ok, 1 data errors,
-2 configuration error, 3 source unavailable or locked.
+2 configuration or usage error, 3 source unavailable or locked, 4 reminders not delivered.
+Help and usage errors speak the environment's language; everything after the config is read, its own.
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def _open(args: argparse.Namespace, config: Config) -> tuple[Backend, pipeline.P
     """The workbook, opened once for the pass, and progress lines in the language the pass will speak:
     the workbook's when the config sets no `locale:` (else an English workbook's run would start in Chinese)."""
     backend = open_backend(config)
-    return backend, _progress(args, pipeline.in_workbook_language(config, backend.sheet_names()).locale)
+    args.locale = pipeline.in_workbook_language(config, backend.sheet_names()).locale  # also for a failure after this point
+    return backend, _progress(args, args.locale)
 
 
 def _print_json(doc: Any) -> None:
@@ -115,6 +117,7 @@ SAY: Catalog = {
     "list": ("，", ", "),
     "message": ("  {outcome}：{kind} → {to}（{n} 位客户）", "  {outcome}: {kind} → {to} ({customers_n})"),
     "usage_error": ("{prog}：{message}\n用法见：{prog} --help", "{prog}: error: {message}\nsee: {prog} --help"),
+    "why": ("：{detail}", ": {detail}"),
     "undelivered": ("    未送达：{kind} → {to}：{detail}", "    not delivered: {kind} → {to}: {detail}"),
     "issue": ("  [{severity}] {where} {column}：{message}", "  [{severity}] {where} {column}: {message}"),
     "suggestion": (" — {suggestion}", " — {suggestion}"),
@@ -144,15 +147,17 @@ def _say_messages(result: pipeline.RunResult) -> None:
     locale = result.config.locale
     for m in result.messages:
         n = len(m.customers)
-        _say(text(SAY, locale, "message", outcome=text(OUTCOME_LABELS, locale, m.outcome), kind=kind_label(m.kind, locale),
-                  to=m.to, n=n, customers_n=_count(n, "customer")))
+        line = text(SAY, locale, "message", outcome=text(OUTCOME_LABELS, locale, m.outcome), kind=kind_label(m.kind, locale),
+                    to=m.to, n=n, customers_n=_count(n, "customer"))
+        _say(line + (text(SAY, locale, "why", detail=m.detail) if not m.ok and m.detail else ""))
 
 
 MODES = {"run": ("运行", "run"), "check": ("检查", "check"), "remind": ("提醒", "remind"), "demo": ("演示", "demo"), "serve": ("定时服务", "serve")}
 
 
-def print_summary(result: pipeline.RunResult) -> None:
-    """The one-screen summary every run ends with."""
+def print_summary(result: pipeline.RunResult, *, messages_listed: bool = False) -> None:
+    """The one-screen summary every run ends with. When the messages were just listed one per line
+    (`remind`, `run --dry-run`), the undelivered ones are not listed again."""
     from addon.core.reminders import kind_label, skipped_text
 
     s, locale = result.summary(), result.config.locale
@@ -173,7 +178,7 @@ def print_summary(result: pipeline.RunResult) -> None:
 
         lines.append(text(SAY, locale, "reminders", parts=sep.join(f"{text(OUTCOME_LABELS, locale, k)} {v}" for k, v in s["messages"].items())))
         for m in result.messages:  # each one that did not go out, and the server's reason (exit code 4)
-            if not m.ok:
+            if not m.ok and not messages_listed:
                 lines.append(text(SAY, locale, "undelivered", kind=kind_label(m.kind, locale), to=m.to,
                                   detail=m.detail or text(OUTCOME_LABELS, locale, m.outcome)))
     if s["reminders_skipped"]:
@@ -222,7 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.dry_run:
             _say_messages(result)
         documents.append(result.to_json())
-        print_summary(result)
+        print_summary(result, messages_listed=args.dry_run)
         exit_code = max(exit_code, result.exit_code)
     if args.json:
         _print_json(documents[0] if len(targets) == 1 and documents else documents)
@@ -285,7 +290,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     _say_messages(result)
     if args.json:
         _print_json({"summary": result.summary(), "messages": result.to_json()["messages"]})
-    print_summary(result)
+    print_summary(result, messages_listed=True)
     return result.exit_code
 
 
@@ -342,50 +347,111 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 # --- parser ----------------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="followup",
-        description="Follow-up Add-on (跟进助手): validation, cadence, KPIs and reminders on your sales spreadsheet.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+# Every text of --help, in both languages; argparse's own words ("usage:", "options") are set in _Formatter
+# and _parser_words. The language is the environment's (LANG, else Chinese): no config is read to print help.
+HELP: Catalog = {
+    "description": ("跟进助手：在销售表格上做数据校验、跟进节奏、KPI 和提醒。",
+                    "Follow-up Add-on (跟进助手): validation, cadence, KPIs and reminders on your sales spreadsheet."),
+    "command": ("命令", "COMMAND"),
+    "usage": ("用法：", "usage: "),
+    "positionals": ("位置参数", "positional arguments"),
+    "options": ("选项", "options"),
+    "help": ("显示此帮助并退出", "show this help message and exit"),
+    "config": ("config.yaml 配置文件（默认：当前文件夹的 config.yaml，否则用内置默认配置）",
+               "config.yaml (default: ./config.yaml, else built-in defaults)"),
+    "as_of": ("按这一天计算（默认：所配置时区的今天）", "evaluate as of this date (default: today in the configured timezone)"),
+    "json": ("在标准输出打印一个 JSON 文档", "print one JSON document on stdout"),
+    "quiet": ("不显示进度行", "no progress lines"),
+    "demo": ("生成一个带逼真数据的演示工作簿，并在上面完整运行一遍", "make a demo workbook with realistic data and run everything on it"),
+    "demo.dir": ("存放演示工作簿、发件箱和状态的文件夹（默认：./demo）", "folder for the demo workbook, outbox and state (default: ./demo)"),
+    "lang": ("工作表、表头和消息的语言：zh 中文，en 英文（默认：zh）", "language of tabs, headers and messages: zh Chinese, en English (default: zh)"),
+    "run": ("完整运行一遍：校验、应用跟进节奏、写入本工具的列和工作表、发送提醒",
+            "one full pass: validate, apply cadence, write owned columns and tabs, send reminders"),
+    "run.dry_run": ("只计算并显示将写入和发送的内容，不做任何改动", "compute and show what would be written and sent; change nothing"),
+    "run.no_send": ("写入表格，但不发送提醒", "write the sheet but send no reminders"),
+    "force": ("重新发送今天已发过的提醒", "resend reminders already sent today"),
+    "check": ("只校验并列出问题，不写入任何内容（有错误时退出码为 1）", "validate only and list problems; writes nothing (exit 1 if any error)"),
+    "check.all": ("列出全部问题（默认：先错误后警告，前 {n} 个）", "list every problem (default: the first {n}, errors first)"),
+    "kpi": ("计算 KPI 指标，不写入任何内容", "compute the KPI figures; writes nothing"),
+    "remind": ("发送今天应发的提醒，不改动表格", "send the reminders owed today; leaves the sheet alone"),
+    "init": ("在新的或已有的工作簿 / Google 表格中创建模板工作表", "create the template tabs in a new or existing workbook or Google Sheet"),
+    "init.excel": (".xlsx/.xlsm 文件（不存在时新建）", "an .xlsx/.xlsm file (created if missing)"),
+    "init.google": ("Google 表格的 ID 或网址", "a Google Sheet id or URL"),
+    "serve": ("作为定时服务运行（时间、日期和工作簿来自配置）", "run as a scheduled service (times, days and workbooks from config)"),
+    "serve.verbose": ("输出调试日志", "debug logging"),
+    "status": ("显示定时服务的健康状况：最近几次运行、结果、下次运行", "show the service's health: last runs, outcomes, next run"),
+    "doctor": ("检查配置、数据源、SMTP 和状态文件夹，并说明如何修复", "check config, sources, SMTP and state folder, and say what to fix"),
+}
 
-    def add(name: str, handler, help_text: str, *, config: bool = True, as_of: bool = True, json_flag: bool = True):
-        p = sub.add_parser(name, help=help_text, description=help_text)
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, with its "usage:" prefix in the help's language."""
+
+    usage_prefix = HELP["usage"][1]
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:  # type: ignore[no-untyped-def]
+        super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+
+
+def _formatter(locale: str) -> type[argparse.HelpFormatter]:
+    return type("Formatter", (_Formatter,), {"usage_prefix": text(HELP, locale, "usage")})
+
+
+def _parser_words(parser: argparse.ArgumentParser, locale: str) -> argparse.ArgumentParser:
+    """argparse's group titles and -h/--help line in the help's language (they are fixed English otherwise)."""
+    parser._positionals.title = text(HELP, locale, "positionals")
+    parser._optionals.title = text(HELP, locale, "options")
+    parser.add_argument("-h", "--help", action="help", help=text(HELP, locale, "help"))
+    return parser
+
+
+def build_parser(locale: str | None = None) -> argparse.ArgumentParser:
+    locale = locale or default_locale()
+
+    def say(key: str, **params: object) -> str:
+        return text(HELP, locale, key, **params)
+
+    words = {"formatter_class": _formatter(locale), "add_help": False}
+    parser = _parser_words(_Parser(prog="followup", description=say("description"), **words), locale)
+    sub = parser.add_subparsers(dest="command", required=True, metavar=say("command"), parser_class=_Parser)
+
+    def add(name: str, handler, *, config: bool = True, as_of: bool = True, json_flag: bool = True):
+        p = _parser_words(sub.add_parser(name, help=say(name), description=say(name), **words), locale)
         if config:
-            p.add_argument("--config", "-c", metavar="FILE", help="config.yaml (default: ./config.yaml, else built-in defaults)")
+            p.add_argument("--config", "-c", metavar="FILE", help=say("config"))
         if as_of:
-            p.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD", help="evaluate as of this date (default: today in the configured timezone)")
+            p.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD", help=say("as_of"))
         if json_flag:
-            p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+            p.add_argument("--json", action="store_true", help=say("json"))
+        p.add_argument("--quiet", "-q", action="store_true", help=say("quiet"))
         p.set_defaults(handler=handler)
         return p
 
-    p = add("demo", cmd_demo, "make a demo workbook with realistic data and run everything on it", config=False)
-    p.add_argument("--dir", default="demo", help="folder for the demo workbook, outbox and state (default: ./demo)")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p = add("demo", cmd_demo, config=False)
+    p.add_argument("--dir", default="demo", help=say("demo.dir"))
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help=say("lang"))
 
-    p = add("run", cmd_run, "one full pass: validate, apply cadence, write owned columns and tabs, send reminders")
-    p.add_argument("--dry-run", action="store_true", help="compute and show what would be written and sent; change nothing")
-    p.add_argument("--no-send", action="store_true", help="write the sheet but send no reminders")
-    p.add_argument("--force", action="store_true", help="resend reminders already sent today")
+    p = add("run", cmd_run)
+    p.add_argument("--dry-run", action="store_true", help=say("run.dry_run"))
+    p.add_argument("--no-send", action="store_true", help=say("run.no_send"))
+    p.add_argument("--force", action="store_true", help=say("force"))
 
-    p = add("check", cmd_check, "validate only and list problems; writes nothing (exit 1 if any error)")
-    p.add_argument("--all", action="store_true", help=f"list every problem (default: the first {ISSUES_SHOWN}, errors first)")
-    add("kpi", cmd_kpi, "compute the KPI figures; writes nothing")
-    p = add("remind", cmd_remind, "send the reminders owed today; leaves the sheet alone")
-    p.add_argument("--force", action="store_true", help="resend reminders already sent today")
+    p = add("check", cmd_check)
+    p.add_argument("--all", action="store_true", help=say("check.all", n=ISSUES_SHOWN))
+    add("kpi", cmd_kpi)
+    p = add("remind", cmd_remind)
+    p.add_argument("--force", action="store_true", help=say("force"))
 
-    p = add("init", cmd_init, "create the template tabs in a new or existing workbook or Google Sheet", as_of=False, json_flag=False)
+    p = add("init", cmd_init, as_of=False, json_flag=False)
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--excel", metavar="PATH", help="an .xlsx/.xlsm file (created if missing)")
-    target.add_argument("--google", metavar="SHEET_ID", help="a Google Sheet id or URL")
-    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    target.add_argument("--excel", metavar="PATH", help=say("init.excel"))
+    target.add_argument("--google", metavar="SHEET_ID", help=say("init.google"))
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help=say("lang"))
 
-    p = add("serve", cmd_serve, "run as a scheduled service (times, days and workbooks from config)", as_of=False, json_flag=False)
-    p.add_argument("--verbose", "-v", action="store_true", help="debug logging")
-    add("status", cmd_status, "show the service's health: last runs, outcomes, next run", as_of=False)
-    add("doctor", cmd_doctor, "check config, sources, SMTP and state folder, and say what to fix", as_of=False, json_flag=False)
+    p = add("serve", cmd_serve, as_of=False, json_flag=False)
+    p.add_argument("--verbose", "-v", action="store_true", help=say("serve.verbose"))
+    add("status", cmd_status, as_of=False)
+    add("doctor", cmd_doctor, as_of=False, json_flag=False)
     return parser
 
 

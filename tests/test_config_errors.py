@@ -161,7 +161,32 @@ def test_command_line_mistakes_are_told_in_the_users_language(argv, zh, en, lang
         main(argv)
     assert stopped.value.code == 2  # a usage error, like a configuration error
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("usage: followup")
+    assert err[0].startswith("用法：followup" if lang.startswith("zh") else "usage: followup")
     said = zh if lang.startswith("zh") else en
     assert said in err, err
     assert err[-1] == ("用法见：" if lang.startswith("zh") else "see: ") + said.split("：")[0].split(": ")[0] + " --help"
+
+
+@pytest.mark.parametrize("lang", ["zh_CN.UTF-8", "en_US.UTF-8", ""])
+def test_help_is_in_the_users_language(lang, monkeypatch, capsys) -> None:
+    """--help, like the errors, speaks the environment's language (Chinese when it says nothing)."""
+    from addon.cli import HELP
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    if lang:
+        monkeypatch.setenv("LANG", lang)
+    zh = not lang.startswith("en")
+    for argv, keys in ((["--help"], ["demo", "run", "check", "kpi", "remind", "init", "serve", "status", "doctor"]),
+                       (["run", "--help"], ["run", "config", "as_of", "json", "quiet", "run.dry_run", "run.no_send", "force"]),
+                       (["init", "--help"], ["init", "init.excel", "init.google", "lang"])):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 0
+        out = " ".join(capsys.readouterr().out.split())  # argparse wraps long English lines
+        assert out.startswith("用法：followup" if zh else "usage: followup")
+        assert ("显示此帮助并退出" in out) == zh and ("show this help message and exit" in out) != zh
+        for key in keys:
+            assert HELP[key][0 if zh else 1] in out, key
+        if zh:
+            assert not LATIN_WORDS.search(out) and "options" not in out and "arguments" not in out

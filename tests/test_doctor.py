@@ -229,3 +229,27 @@ def test_a_missing_workbook_is_reported_in_chinese_in_a_chinese_report(tmp_path,
     locale, checks = run_checks(cfg)
     failed = {c.title: c for c in by_status(checks, FAIL)}
     assert locale == "zh-CN" and failed["工作簿 gone"].detail.startswith("找不到工作簿：") and "not found" not in failed["工作簿 gone"].detail
+
+
+@pytest.mark.parametrize("env_lang", ["zh_CN.UTF-8", "en_US.UTF-8"])
+def test_without_locale_the_report_speaks_the_workbooks_language(tmp_path, demo_book, monkeypatch, env_lang):
+    """As a run does (pipeline.in_workbook_language): the English demo gets an English report even in a Chinese shell."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", env_lang)
+    cfg = setup(tmp_path, demo_book)
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("locale: en\n", ""), encoding="utf-8")
+    locale, checks = run_checks(cfg)
+    assert locale == "en" and "Configuration" in [c.title for c in checks] and "book: FollowUps tab" in [c.title for c in checks]
+
+    from addon.demo_data import write_demo_workbook
+
+    (tmp_path / "book.xlsx").unlink()
+    write_demo_workbook(tmp_path / "book.xlsx", date(2026, 11, 23), lang="zh")
+    locale, checks = run_checks(cfg)
+    assert locale == "zh-CN" and "配置文件" in [c.title for c in checks] and "book 跟进记录工作表" in [c.title for c in checks]
+
+    (tmp_path / "book.xlsx").unlink()  # nothing to judge by: the config's language (as a run's error), and the source check says why
+    locale, checks = run_checks(cfg)
+    assert locale == "zh-CN"
+    assert [c.status for c in checks if c.title in ("工作簿 book", "Workbook book")] == [FAIL]

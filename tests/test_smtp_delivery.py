@@ -350,6 +350,11 @@ def test_run_exits_4_while_a_reminder_is_not_delivered_and_says_so(tmp_path: Pat
         runlog = sheets(tmp_path / "book.xlsx")["Run log"]
         assert "data errors; 1 message(s) not delivered" in runlog[-1]  # the Run log's outcome cell
 
+        assert main(["remind", *args]) == 4  # `remind` lists every message: the undelivered one once, with its reason
+        mentions = [line for line in capsys.readouterr().err.splitlines() if planned[0]["to"] in line]
+        assert len(mentions) == 1 and mentions[0].startswith("  deferred, retried next run: follow-up digest")
+        assert mentions[0].endswith(f": {late}: 451 4.7.1 Greylisted, try again later")
+
         handler.defer.clear()
         assert main(["remind", *args]) == 1  # the owed message went out: back to "data errors" only
         assert server.count_to(late) == 1 and len(server.messages) == len(planned)

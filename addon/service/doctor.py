@@ -45,15 +45,25 @@ def _pick(locale: str, zh: str, en: str) -> str:
 
 
 def check_config(path: Path | None, locale: str) -> tuple[Config | None, list[Check]]:
-    shown = str(path) if path else _pick(locale, "（内置默认配置）", "(built-in defaults)")
-    title = _pick(locale, "配置文件", "Configuration")
     try:
         config = load_config(path)
     except ConfigError as error:
         fix = _pick(locale, "按上面的提示修改配置文件中对应的键，然后再运行 doctor",
                     "edit the keys named above in the configuration file, then run doctor again")
-        return None, [Check(title, FAIL, f"{shown}: " + "; ".join(error.lines(locale)), fix)]
-    return config, [Check(title, OK, _pick(locale, f"已读取 {shown}", f"loaded {shown}"))]
+        return None, [Check(_config_title(locale), FAIL, f"{_shown(path, locale)}: " + "; ".join(error.lines(locale)), fix)]
+    return config, [_config_loaded(path, locale)]
+
+
+def _config_title(locale: str) -> str:
+    return _pick(locale, "配置文件", "Configuration")
+
+
+def _shown(path: Path | None, locale: str) -> str:
+    return str(path) if path else _pick(locale, "（内置默认配置）", "(built-in defaults)")
+
+
+def _config_loaded(path: Path | None, locale: str) -> Check:
+    return Check(_config_title(locale), OK, _pick(locale, f"已读取 {_shown(path, locale)}", f"loaded {_shown(path, locale)}"))
 
 
 def check_environment(config: Config) -> list[Check]:
@@ -392,6 +402,9 @@ def run_checks(path: Path | None) -> tuple[str, list[Check]]:
     config, checks = check_config(path, locale)
     if config is None:
         return locale, checks
+    config = _in_workbook_language(config)
+    if config.locale != locale:  # the line above was written before the language was known
+        checks = [_config_loaded(path, config.locale)]
     locale = config.locale
     checks += check_environment(config)
     checks.append(check_timezone(config))
@@ -411,6 +424,29 @@ def run_checks(path: Path | None) -> tuple[str, list[Check]]:
     if admin:
         checks.append(admin)
     return locale, checks
+
+
+def _in_workbook_language(config: Config) -> Config:
+    """Without `locale:`, a run speaks its workbook's language (pipeline.in_workbook_language); so does
+    the report about it. With `workbooks:` the report stays in the config's language (one document,
+    possibly several languages). A workbook that cannot be opened leaves the language as it is: its
+    own check says why."""
+    if "locale" in config.model_fields_set or config.workbooks:
+        return config
+    from addon.backends import open_backend
+    from addon.pipeline import in_workbook_language
+
+    try:
+        backend = open_backend(config)
+        try:
+            names = backend.sheet_names()
+        finally:
+            close = getattr(backend, "close", None)
+            if close is not None:
+                close()
+    except Exception:  # noqa: BLE001 - the source check below reports the problem in full
+        return config
+    return in_workbook_language(config, names)
 
 
 def _workbook_checks(config: Config, name: str) -> Iterator[Check]:
