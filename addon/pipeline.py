@@ -13,15 +13,23 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from addon.backends import Backend, open_backend
+from addon.backends import Backend, SourceUnavailable, open_backend
 from addon.config import Config
 from addon.core import cadence, render
 from addon.core.clock import today
-from addon.core.fields import OWNED_TABS, find_tab, normalize, workbook_locale
+from addon.core.fields import (
+    GUESSABLE,
+    OWNED_TABS,
+    find_tab,
+    guess_tabs,
+    header_aliases,
+    normalize,
+    workbook_locale,
+)
 from addon.core.validate import validate
 from addon.gc_pause import gc_paused
 from addon.i18n import text
-from addon.model import CustomerStatus, Dataset, Issue, Table, WriteSet
+from addon.model import Cell, CustomerStatus, Dataset, Issue, Table, WriteSet
 
 log = logging.getLogger(__name__)
 
@@ -167,23 +175,64 @@ class TabsByRole(Mapping[str, Table | None]):
         return len(self._roles)
 
 
+@dataclass(frozen=True)
+class Roles:
+    """Which tab plays which role, the tabs being read, and the roles found by their headers rather
+    than their name (role -> the headers that matched)."""
+
+    tabs: dict[str, str | None]
+    tables: Mapping[str, Table]
+    guessed: dict[str, list[str]] = field(default_factory=dict)
+
+
+def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
+    """Start reading the tabs of each role, found by name (resolve_tabs). A Customers or FollowUps tab
+    with a name of the user's own (e.g. "Calls") is recognised by its headers when no tab has a known
+    name and config.yaml names none: every other tab is read and `fields.guess_tabs` judges."""
+    roles = resolve_tabs(names, config)
+    unnamed = [role for role in GUESSABLE if roles[role] is None and getattr(config.tabs, role) is None]
+    owned = {normalize(n) for pair in OWNED_TABS.values() for n in pair}
+    spare = [n for n in names if n not in roles.values() and normalize(n) not in owned] if unnamed else []
+    named = [n for n in roles.values() if n]
+    try:
+        tables = backend.read(named + spare)
+    except SourceUnavailable:  # a backend that reads at once (live Excel) failed on an extra tab: no guessing
+        if not spare:
+            raise
+        tables, spare = backend.read(named), []
+    guessed: dict[str, list[str]] = {}
+    if spare:
+        heads: dict[str, list[list[Cell]]] = {}
+        for name in spare:
+            try:
+                heads[name] = tables[name].rows
+            except SourceUnavailable:  # a tab calamine cannot read (e.g. a chart sheet) is just not a candidate
+                continue
+        aliases = {role: header_aliases(role, getattr(config.columns, role)) for role in ("customers", "followups", "team")}
+        for role, (tab, headers) in guess_tabs(heads, aliases, unnamed).items():
+            roles[role], guessed[role] = tab, headers
+    return Roles(tabs=roles, tables=tables, guessed=guessed)
+
+
 def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Dataset, Mapping[str, Table | None], list[str]]:
     """Read the tabs (in one pass) and validate them."""
     progress(f"reading {backend.location}")
     names = backend.sheet_names()
-    roles = resolve_tabs(names, config)
-    wanted = [n for n in roles.values() if n]
-    by_role = TabsByRole(backend.read(wanted), roles)
+    found = find_roles(backend, config, names)
+    roles = found.tabs
+    by_role = TabsByRole(found.tables, roles)
     progress("validating rows")
-    missing: list[Issue] = []
+    notes: list[Issue] = []
     for role, configured in (("customers", config.tabs.customers), ("followups", config.tabs.followups)):
         if roles[role] is None:
-            missing.append(_missing_tab_issue(role, configured, names, config.locale))
+            notes.append(_missing_tab_issue(role, configured, names, config.locale))
+        elif role in found.guessed:
+            notes.append(_guessed_tab_issue(role, roles[role], found.guessed[role], config.locale))
     dataset = validate(by_role, config, as_of)
     # Hand on only the tabs the write needs: the raw FollowUps rows (the bulk of memory) are freed on return.
     kept: dict[str, Table | None] = {role: by_role[role] for role in ("customers", "runlog")}
-    if missing:
-        dataset = replace(dataset, issues=missing + dataset.issues)
+    if notes:
+        dataset = replace(dataset, issues=notes + dataset.issues)
     return dataset, kept, names
 
 
@@ -205,6 +254,25 @@ def _missing_tab_issue(role: str, configured: str | None, names: list[str], loca
         else f"set `tabs: {role}: <tab name>` in config.yaml; tabs in the workbook: {', '.join(names)}"
     )
     return Issue(tab=expected, row=None, column="", value="", severity="error", message=message, suggestion=suggestion, code="tab.missing")
+
+
+def guessed_tab_words(role: str, tab: str, headers: list[str], locale: str) -> tuple[str, str]:
+    """(message, fix) for a tab recognised by its headers; shared by the Issues tab, doctor and init."""
+    from addon.core.fields import TAB_NAMES, lang_index
+
+    zh = lang_index(locale) == 0
+    label = TAB_NAMES[role][0 if zh else 1]
+    shown = ("、" if zh else ", ").join(headers)
+    if zh:
+        return (f"没有名为“{label}”的工作表；按表头（{shown}）把“{tab}”当作{label}工作表读取",
+                f"若要明确指定或改用其他工作表，在 config.yaml 中设置 tabs: {role}: {tab}")
+    return (f"No tab is named {label}; '{tab}' is read as the {label} tab because its headers match ({shown})",
+            f"To make this explicit, or to choose another tab, set `tabs: {role}: {tab}` in config.yaml")
+
+
+def _guessed_tab_issue(role: str, tab: str | None, headers: list[str], locale: str) -> Issue:
+    message, fix = guessed_tab_words(role, tab or "", headers, locale)
+    return Issue(tab=tab or "", row=None, column="", value="", severity="warning", message=message, suggestion=fix, code="tab.guessed")
 
 
 SETUP_ERRORS = frozenset({"tab.missing", "columns.missing"})

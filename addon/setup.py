@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-from addon.backends.base import SourceUnavailable
-from addon.backends.excel import EXCEL_SUFFIXES, check_readable
-from addon.config import Config
-from addon.core.fields import find_tab
-from addon.model import WriteSet
+from addon.backends.base import Backend, SourceUnavailable
+from addon.backends.excel import EXCEL_SUFFIXES, ExcelBackend, check_readable
+from addon.config import Config, load_config
+from addon.core.fields import GUESSABLE
+from addon.model import TabSpec, WriteSet
+from addon.pipeline import find_roles, resolve_tabs
 
 
 class NotAWorkbookName(SourceUnavailable):
@@ -20,9 +22,11 @@ class NotAWorkbookName(SourceUnavailable):
 
 def init_excel(path: Path, lang: str = "zh") -> str:
     """Create the workbook from the template, or add only the missing template tabs to an existing one;
-    then leave a starter config.yaml beside it when that folder has none (`write_starter_config`)."""
-    said = _give_template_tabs(path, lang)
-    starter = write_starter_config(path)
+    then leave a starter config.yaml beside it when that folder has none (`write_starter_config`),
+    naming the user's own tabs that were recognised by their headers."""
+    said, recognised = _give_template_tabs(path, lang)
+    starter = write_starter_config(path, {role: tab for role, (tab, _) in recognised.items()})
+    said += _recognised_text(recognised, lang, in_starter=starter is not None)
     if starter is None:
         return said
     return said + (f"\n已在旁边写入带注释的 {starter.name}（提醒先写入 outbox 文件夹）；运行：followup run --config {starter}" if lang == "zh"
@@ -30,8 +34,38 @@ def init_excel(path: Path, lang: str = "zh") -> str:
                         f"run: followup run --config {starter}")
 
 
-def _give_template_tabs(path: Path, lang: str) -> str:
-    """What init does to the workbook itself, and the sentence that says so."""
+Recognised = dict[str, tuple[str, list[str]]]  # role -> (the user's tab, its headers that matched)
+
+
+def missing_template_tabs(backend: Backend, lang: str, config: Config | None = None) -> tuple[list[TabSpec], Recognised]:
+    """The template tabs a workbook lacks, and its own tabs recognised by their headers instead (a follow-up
+    log called "Calls" gets no empty FollowUps tab beside it: the runs would read the empty one)."""
+    from addon.templates import template_tabs
+
+    config = config or load_config(None)
+    names = backend.sheet_names()
+    roles, guessed = resolve_tabs(names, config), {}
+    if any(roles[role] is None for role in GUESSABLE):
+        found = find_roles(backend, config, names)
+        roles, guessed = found.tabs, {role: (found.tabs[role] or "", headers) for role, headers in found.guessed.items()}
+    return [tab for tab in template_tabs(lang, examples=False) if roles.get(tab.role) is None], guessed
+
+
+def _recognised_text(recognised: Recognised, lang: str, *, in_starter: bool) -> str:
+    """One line per tab recognised by its headers, and how to make that explicit."""
+    from addon.pipeline import guessed_tab_words
+
+    lines = []
+    for role, (tab, headers) in recognised.items():
+        message, fix = guessed_tab_words(role, tab, headers, "zh-CN" if lang == "zh" else "en")
+        if in_starter:
+            fix = f"已写入 config.yaml：tabs: {role}: {tab}" if lang == "zh" else f"config.yaml says so: `tabs: {role}: {tab}`"
+        lines.append(f"\n{message}{'；' if lang == 'zh' else '. '}{fix}")
+    return "".join(lines)
+
+
+def _give_template_tabs(path: Path, lang: str) -> tuple[str, Recognised]:
+    """What init does to the workbook itself, the sentence that says so, and the user's tabs recognised by their headers."""
     from addon.templates import template_tabs
 
     zh = lang == "zh"
@@ -46,19 +80,20 @@ def _give_template_tabs(path: Path, lang: str) -> str:
             from addon.backends.xlsx_new import write_new_workbook
 
             write_new_workbook(path, template_tabs(lang))
-        return f"已创建 {path}" if zh else f"Created {path}"
+        return (f"已创建 {path}" if zh else f"Created {path}"), {}
     check_readable(path)
-    import python_calamine
-
-    names = python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names
-    missing = [tab for tab in template_tabs(lang, examples=False) if find_tab(names, tab.role) is None]
+    backend = ExcelBackend(path)
+    try:
+        missing, recognised = missing_template_tabs(backend, lang)
+    finally:
+        backend.close()
     if not missing:
-        return f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"
+        return (f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"), recognised
     from addon.backends.xlsx_package import update_workbook
 
     update_workbook(path, WriteSet(columns=None, tabs=missing), add_only=True)
     added = ", ".join(t.name for t in missing)
-    return f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"
+    return (f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"), recognised
 
 
 # The shipped config.yaml runs the demo; a starter config for a user's workbook changes just these lines.
@@ -86,23 +121,36 @@ def shipped_config() -> Path | None:
     return next((d / "config.yaml" for d in shipped_dirs() if (d / "config.yaml").is_file()), None)
 
 
-def write_starter_config(workbook: Path) -> Path | None:
-    """A commented config.yaml beside the workbook, pointed at it, when that folder has none yet (never
-    overwritten); None when there already is one or the shipped file cannot be found or adapted."""
+_STARTER_TABS = "tabs:\n  customers:\n  followups:\n  team:\n"
+
+
+def write_starter_config(workbook: Path, tabs: Mapping[str, str] | None = None) -> Path | None:
+    """A commented config.yaml beside the workbook, pointed at it (and at `tabs`: role -> the user's tab),
+    when that folder has none yet (never overwritten); None when there already is one or the shipped file
+    cannot be found or adapted."""
     target, shipped = workbook.parent / "config.yaml", shipped_config()
     if target.exists() or shipped is None:
         return None
     body = shipped.read_text(encoding="utf-8")
-    for old, new in _STARTER_EDITS:
+    edits = list(_STARTER_EDITS)
+    if tabs:
+        edits.append((_STARTER_TABS, "tabs:\n" + "".join(f"  {role}:{' ' + _yaml_text(tabs[role]) if role in tabs else ''}\n"
+                                                         for role in ("customers", "followups", "team"))))
+    for old, new in edits:
         if old not in body:
             return None  # the shipped file changed shape: better no starter than a wrong one
-        body = body.replace(old, new.format(name=workbook.name, quoted=json.dumps(workbook.name, ensure_ascii=False)))
+        body = body.replace(old, new.replace("{name}", workbook.name).replace("{quoted}", _yaml_text(workbook.name)))
     try:
         with target.open("x", encoding="utf-8") as out:
             out.write(body)
     except OSError:
         return None  # appeared meanwhile, or the folder is read-only: init itself succeeded
     return target
+
+
+def _yaml_text(value: str) -> str:
+    """A YAML scalar that reads back as exactly `value` (a JSON string is valid YAML)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 MACRO_TEMPLATES = {"zh": "跟进助手模板.xlsm", "en": "followup_template_en.xlsm"}
@@ -136,6 +184,16 @@ def _copy_new(template: Path, path: Path) -> None:
 
 
 def init_google(sheet: str, lang: str = "zh", config: Config | None = None) -> str:
-    from addon.backends.google import init_google_sheet
+    """Add the template tabs (headers, dropdowns, frozen rows) the sheet lacks; other tabs untouched."""
+    from addon.backends.google import open_sheet
 
-    return init_google_sheet(sheet, lang=lang, config=config)
+    zh = lang == "zh"
+    backend = open_sheet(sheet, config)
+    missing, recognised = missing_template_tabs(backend, lang, config)
+    if missing:
+        backend.write(WriteSet(columns=None, tabs=missing))
+        added = ", ".join(t.name for t in missing)
+        said = f"已添加工作表：{added}" if zh else f"Added tabs: {added}"
+    else:
+        said = "表格已包含客户、跟进记录和团队工作表，未做改动" if zh else "The sheet already has Customers, FollowUps and Team tabs; nothing changed"
+    return said + _recognised_text(recognised, lang, in_starter=False)

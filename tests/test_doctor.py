@@ -113,7 +113,7 @@ def test_missing_tab_and_headers(tmp_path, demo_book):
     _, checks = run_checks(cfg)
     titles = {c.title: c for c in checks}
     customers = titles["book: Customers tab"]
-    assert customers.status == FAIL and "customer_id | name" in customers.detail and "columns: customers" in customers.fix
+    assert customers.status == FAIL and "name | customer_id" in customers.detail and "columns: customers" in customers.fix
     followups = titles["book: FollowUps tab"]
     assert followups.status == FAIL and "Notes" in followups.detail and "tabs: followups" in followups.fix
     assert titles["book: Team tab"].status == WARN
@@ -253,3 +253,16 @@ def test_without_locale_the_report_speaks_the_workbooks_language(tmp_path, demo_
     locale, checks = run_checks(cfg)
     assert locale == "zh-CN"
     assert [c.status for c in checks if c.title in ("工作簿 book", "Workbook book")] == [FAIL]
+
+
+def test_a_tab_recognised_by_its_headers_is_a_warning_with_the_line_that_names_it(tmp_path):
+    from tests.helpers.user_books import own_names_workbook
+
+    own_names_workbook(tmp_path / "sales.xlsx")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("locale: en\nstate_dir: state\nsource: {excel: sales.xlsx}\n", encoding="utf-8")
+    _, checks = run_checks(cfg)
+    by_title = {c.title: c for c in checks}
+    assert by_title["sales: Customers tab"].status == OK and "'Accounts'" in by_title["sales: Customers tab"].detail
+    log = by_title["sales: FollowUps tab"]
+    assert log.status == WARN and "'Calls' is read as the FollowUps tab" in log.detail and "`tabs: followups: Calls`" in log.fix

@@ -10,3 +10,30 @@ def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
     assert workbook_locale(["Customers", "FollowUps", "说明"]) == "en"  # a Chinese note tab does not decide
     assert workbook_locale(["客户", "FollowUps"]) == "zh-CN"
     assert workbook_locale(["Sheet1", "说明"]) == "zh-CN" and workbook_locale(["Sheet1"]) == "en"
+
+
+def _guess(heads: dict[str, list[list[object]]], roles: tuple[str, ...] = ("customers", "followups", "team")) -> dict:
+    from addon.core.fields import guess_tabs, header_aliases
+
+    return guess_tabs(heads, {role: header_aliases(role) for role in ("customers", "followups", "team")}, roles)
+
+
+ACCOUNTS = [["Company", "Sales Rep", "Level", "Phase", "Tel"], ["Acme", "Ann", "A", "won", "13800138000"]]
+CALLS = [["Company", "Contact date", "By", "Type"], ["Acme", "2026-11-10", "Ann", "phone"]]
+
+
+def test_a_tab_of_the_users_own_name_is_recognised_by_its_headers() -> None:
+    assert _guess({"Calls": CALLS}) == {"followups": ("Calls", ["Company", "Contact date", "By", "Type"])}
+    # Both tabs unnamed: each goes to the role it matches best (the log also has a customer-name column).
+    assert {role: tab for role, (tab, _) in _guess({"Accounts": ACCOUNTS, "Calls": CALLS}).items()} == {"customers": "Accounts", "followups": "Calls"}
+    # A title row above the headers (as in the templates' neighbours) does not hide them.
+    assert _guess({"拜访": [["2026 年拜访记录"], ["客户名称", "跟进日期", "跟进人"]]}, ("followups",))["followups"][0] == "拜访"
+
+
+def test_no_guess_when_it_could_be_wrong() -> None:
+    assert _guess({"Calls": CALLS, "Calls 2025": CALLS}) == {}  # two logs: which one?
+    assert _guess({"Notes": [["Topic", "Text"], ["a", "b"]]}) == {}  # headers of nothing we know
+    assert _guess({"Calls": [["Company", "By"]]}) == {}  # no date: not a follow-up log (and no other role wins)
+    # Team is never guessed: a wrong guess would address reminders to whoever that tab lists.
+    assert _guess({"People": [["Name", "Email", "Manager"]]}) == {}
+    assert _guess({"Calls": CALLS}, ("customers",)) == {}  # a log is no customer list even when nothing else claims it

@@ -250,3 +250,22 @@ def test_init_google_adds_template_tabs_only(tmp_path: Path) -> None:
         # Running init again changes nothing.
         assert main(["init", "--google", SHEET, "--lang", "en", "--config", str(cfg)]) == 0
         assert list(emu.state(SHEET)["sheets"]) == titles
+
+
+def test_init_google_recognises_a_log_with_a_name_of_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The follow-up log is called "Calls": init adds Customers and Team, not an empty FollowUps beside it,
+    and a run reads the contacts from Calls (with a warning that says how to name it in config.yaml)."""
+    calls = [["Customer ID", "Contact date", "By", "Type"], ["C001", "2026-11-20", "Ann", "phone"]]
+    with running_emulator(seed={SHEET: {"Calls": calls}}) as emu:
+        cfg = tmp_path / "config.yaml"
+        key = emu.make_service_account_key(tmp_path / "key.json")
+        cfg.write_text(f"locale: en\nsource: {{google: {SHEET}, credentials: {key}, endpoint: '{emu.base_url}'}}\nstate_dir: state\n", encoding="utf-8")
+        assert main(["init", "--google", SHEET, "--lang", "en", "--config", str(cfg)]) == 0
+        said = capsys.readouterr().err
+        assert "Added tabs: Customers, Team" in said and "'Calls' is read as the FollowUps tab" in said
+        assert set(emu.state(SHEET)["sheets"]) == {"Calls", "Customers", "Team"}
+        result = pipeline.check(load_config(cfg), as_of=date(2026, 11, 23))
+        assert result.dataset.tabs["followups"] == "Calls" and not result.blocked
+        assert [i.tab for i in result.dataset.issues if i.code == "tab.guessed"] == ["Calls"]
+        # Its row was read and checked against the (new, empty) customer list.
+        assert [(i.tab, i.row, i.value) for i in result.dataset.issues if i.code.startswith("followup.orphan")] == [("Calls", 2, "C001")]

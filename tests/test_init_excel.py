@@ -16,6 +16,7 @@ from addon import pipeline, setup
 from addon.backends import SourceUnavailable
 from addon.cli import main
 from addon.config import load_config
+from tests.helpers.user_books import own_names_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,3 +129,37 @@ def test_init_of_an_existing_workbook_also_offers_a_starter_config(tmp_path: Pat
     message = setup.init_excel(path, "en")
     assert message.startswith(f"Added to {path}: Customers, FollowUps, Team")
     assert "config.yaml" in message and load_config(tmp_path / "config.yaml").path(load_config(tmp_path / "config.yaml").source.excel) == path
+
+
+def test_a_follow_up_log_with_a_name_of_its_own_is_read_and_init_adds_no_empty_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = own_names_workbook(tmp_path / "sales.xlsx")
+    config = load_config(None, overrides={"source": {"excel": str(path)}, "state_dir": str(tmp_path / "state"), "excel": {"backups": 0}})
+    result = pipeline.check(config, as_of=date(2026, 11, 23))
+    assert len(result.dataset.followups) == 1 and result.dataset.tabs["followups"] == "Calls"
+    guessed = [i for i in result.dataset.issues if i.code == "tab.guessed"]
+    assert [(i.severity, i.tab) for i in guessed] == [("warning", "Calls")]
+    assert "'Calls' is read as the FollowUps tab" in guessed[0].message and "`tabs: followups: Calls`" in guessed[0].suggestion
+    assert next(s for s in result.statuses if s.key.lower() == "acme").last_contact == date(2026, 11, 20)
+
+    assert main(["init", "--excel", str(path), "--lang", "en"]) == 0
+    said = capsys.readouterr().err
+    assert "Added to" in said and "Team" in said and "FollowUps" not in said.splitlines()[0]  # no empty log beside the real one
+    assert "config.yaml says so: `tabs: followups: Calls`" in said
+    import python_calamine
+
+    assert python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names == ["Accounts", "Calls", "Team"]
+    starter = load_config(tmp_path / "config.yaml")
+    assert starter.tabs.followups == "Calls" and starter.tabs.customers is None
+    after = pipeline.check(starter, as_of=date(2026, 11, 23))  # named in the config now: no warning left
+    assert len(after.dataset.followups) == 1 and not [i for i in after.dataset.issues if i.code == "tab.guessed"]
+
+
+def test_two_candidate_logs_are_not_guessed_between(tmp_path: Path) -> None:
+    path = own_names_workbook(tmp_path / "sales.xlsx", second_log=True)
+    config = load_config(None, overrides={"locale": "en", "source": {"excel": str(path)}, "state_dir": str(tmp_path / "state")})
+    result = pipeline.check(config, as_of=date(2026, 11, 23))
+    missing = [i for i in result.dataset.issues if i.code == "tab.missing"]
+    assert missing and "Calls, Calls 2025" in missing[0].suggestion and result.statuses == []  # stopped, and says which tabs exist
+    # A configured name is the administrator's word: nothing is guessed in its place.
+    named = load_config(None, overrides={"locale": "en", "source": {"excel": str(path)}, "tabs": {"followups": "Log"}})
+    assert [i.code for i in pipeline.check(named, as_of=date(2026, 11, 23)).dataset.issues if i.code.startswith("tab.")][:1] == ["tab.missing"]

@@ -519,3 +519,15 @@ def test_settings_refuse_source_and_typed_passwords() -> None:
         parse_settings([["source.excel", "other.xlsx"], ["reminders.smtp.password", "hunter2"]], "Settings")
     text = str(caught.value)
     assert "row 1: source.excel" in text and "row 2: reminders.smtp.password" in text and "hunter2" not in text
+
+
+def test_check_now_reads_a_follow_up_log_with_a_name_of_its_own(app: mem.App, tmp_path: Path) -> None:
+    """The same recognition by headers as a file run (pipeline.find_roles), through the live backend."""
+    accounts = TabSpec(name="Accounts", rows=[["Company", "Sales Rep", "Level"], ["Acme", "Ann", "A"]])
+    calls = TabSpec(name="Calls", rows=[["Company", "Contact date", "By"], ["Acme", date(2026, 11, 20), "Ann"]])
+    book = open_scenario(app, tmp_path, [accounts, calls])
+    result = xl.check_now(book)
+    assert result is not None and len(result.dataset.followups) == 1 and result.dataset.tabs["followups"] == "Calls"
+    issues = [row for row in book.sheets["Issues"].used_range.value if row and "'Calls' is read as the FollowUps tab" in str(row)]
+    assert len(issues) == 1
+    assert set(book.sheet_names) >= {"Accounts", "Calls", "Issues"} and "FollowUps" not in book.sheet_names

@@ -94,15 +94,16 @@ class ExcelBackend:
         return {name: table.rows for name, table in alive.items() if table is not None}
 
     def close(self) -> None:
+        """Let go of the file: our handle, and every tab still being read (Windows cannot replace an open file)."""
         if self._book is not None:
             self._book.close()
             self._book = None
+        wait([f for ref in self._readers if (f := ref()) is not None])
 
     def write(self, writes: WriteSet) -> None:
         from addon.backends.xlsx_package import update_workbook
 
-        self.close()  # the writer replaces the file; don't hold it open (Windows)
-        wait([f for ref in self._readers if (f := ref()) is not None])  # nor may a tab still being read
+        self.close()  # the writer replaces the file
         unchanged = self._read_version is not None and self._read_version == file_version(self.path)
         update_workbook(self.path, writes, backup_dir=self.backup_dir, keep_backups=self.backups, original_rows=self._rows_read() if unchanged else None)
         self._handed_out, self._read_version = {}, None

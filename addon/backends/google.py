@@ -25,7 +25,7 @@ from addon.backends import google_requests as gr
 from addon.backends.base import SourceUnavailable
 from addon.backends.gspread_endpoint import client_for
 from addon.config import Config
-from addon.core.fields import OWNED_COLUMNS, find_tab, normalize
+from addon.core.fields import OWNED_COLUMNS, normalize
 from addon.model import Cell, Table, WriteSet
 
 log = logging.getLogger(__name__)
@@ -317,18 +317,8 @@ def _new_sheet_id(title: str, used: set[int]) -> int:
     return candidate
 
 
-def init_google_sheet(sheet: str, lang: str = "zh", config: Config | None = None) -> str:
-    """Add the template tabs (headers, dropdowns, frozen rows) that are missing; other tabs untouched."""
-    from addon.templates import template_tabs
-
+def open_sheet(sheet: str, config: Config | None = None) -> GoogleBackend:
+    """A sheet named on the command line (`init --google`), with the config's credentials when there is one."""
     source = config.source if config is not None else None
     credentials = load_credentials(config, source.credentials if source else None, source.oauth if source else False)
-    backend = GoogleBackend(sheet, credentials, endpoint=source.endpoint if source else None)
-    names = backend.sheet_names()
-    missing = [tab for tab in template_tabs(lang, examples=False) if find_tab(names, tab.role) is None]
-    zh = lang == "zh"
-    if not missing:
-        return "表格已包含客户、跟进记录和团队工作表，未做改动" if zh else "The sheet already has Customers, FollowUps and Team tabs; nothing changed"
-    backend.write(WriteSet(columns=None, tabs=missing))
-    added = ", ".join(t.name for t in missing)
-    return f"已添加工作表：{added}" if zh else f"Added tabs: {added}"
+    return GoogleBackend(sheet, credentials, endpoint=source.endpoint if source else None)

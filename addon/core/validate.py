@@ -28,6 +28,7 @@ from addon.config import Config
 from addon.core.fields import (
     FALSE_WORDS,
     FIELDS,
+    REQUIRED,
     TAB_NAMES,
     TRUE_WORDS,
     VOCAB,
@@ -56,13 +57,6 @@ from addon.i18n import Catalog, text
 from addon.model import Cell, Customer, Dataset, FollowUp, Issue, Member, Severity, Table
 
 ROLES: Final = ("customers", "followups", "team")
-
-# Columns a tab cannot do without: each inner tuple means "at least one of these".
-REQUIRED: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
-    "customers": (("name", "customer_id"),),
-    "followups": (("date",), ("customer_id", "customer_name")),
-    "team": (("name",),),
-}
 
 _ABSENT: Final = 1 << 30  # column index of a missing column: every `index < len(row)` test fails
 

@@ -161,14 +161,6 @@ def check_schedule(config: Config) -> Check:
     return Check(title, OK, describe(plan, loc) + _pick(loc, f"；下次运行 {when}", f"; next run {when}"))
 
 
-REQUIRED = {
-    # role -> groups of fields, one of each group must be present
-    "customers": [("customer_id", "name")],
-    "followups": [("date",), ("customer_id", "customer_name")],
-    "team": [("name",)],
-}
-
-
 def _excel_checks(config: Config, name: str) -> tuple[list[Check], Any]:
     """File-level checks of an Excel source; returns the checks and an open backend (or None)."""
     from addon.backends import open_backend
@@ -246,16 +238,16 @@ def _google_checks(config: Config, name: str) -> tuple[list[Check], Any]:
 
 def check_tabs(config: Config, backend: Any, name: str) -> list[Check]:
     """Customers and FollowUps tabs found, with headers that name the required fields; Team is optional."""
-    from addon.core.fields import find_header_row, header_aliases
-    from addon.pipeline import resolve_tabs
+    from addon.core.fields import REQUIRED, find_header_row, header_aliases
+    from addon.pipeline import find_roles, guessed_tab_words
 
     loc = config.locale
     checks: list[Check] = []
     try:
         names = backend.sheet_names()
-        roles = resolve_tabs(names, config)
-        wanted = [roles[r] for r in ("customers", "followups", "team") if roles.get(r)]
-        tables = dict(backend.read(wanted)) if wanted else {}  # every tab read (or its error raised) here
+        found_roles = find_roles(backend, config, names)
+        roles = found_roles.tabs
+        tables = {tab: found_roles.tables[tab] for tab in (roles[r] for r in ("customers", "followups", "team")) if tab}  # read (or raised) here
     except Exception as error:  # noqa: BLE001
         detail = error.text(loc) if isinstance(error, SourceUnavailable) else str(error)
         return [Check(_pick(loc, f"工作表 {name}", f"Tabs of {name}"), FAIL, detail, _fix_for_source(str(error), loc))]
@@ -291,6 +283,10 @@ def check_tabs(config: Config, backend: Any, name: str) -> list[Check]:
             continue
         detail = _pick(loc, f"工作表 {tab!r}，表头在第 {header_index + 1} 行，识别 {len(found)} 列",
                        f"tab {tab!r}, headers on row {header_index + 1}, {len(found)} columns recognised")
+        if role in found_roles.guessed:
+            why, fix = guessed_tab_words(role, tab, found_roles.guessed[role], loc)
+            checks.append(Check(title, WARN, why, fix))
+            continue
         if role == "team" and "email" not in found:
             checks.append(Check(title, WARN, detail + _pick(loc, "；没有邮箱列", "; no email column"),
                                 _pick(loc, "添加“邮箱”列，否则无法给销售发送提醒", "add an Email column, or reps cannot be reminded")))
