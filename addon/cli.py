@@ -119,7 +119,7 @@ SAY: Catalog = {
     "usage_error": ("{prog}：{message}\n用法见：{prog} --help", "{prog}: error: {message}\nsee: {prog} --help"),
     "why": ("：{detail}", ": {detail}"),
     "undelivered": ("    未送达：{kind} → {to}：{detail}", "    not delivered: {kind} → {to}: {detail}"),
-    "issue": ("  [{severity}] {where} {column}：{message}", "  [{severity}] {where} {column}: {message}"),
+    "issue": ("  [{severity}] {where}：{message}", "  [{severity}] {where}: {message}"),
     "suggestion": (" — {suggestion}", " — {suggestion}"),
     "error": ("错误", "error"),
     "warning": ("警告", "warning"),
@@ -258,8 +258,8 @@ def _say_issues(result: pipeline.RunResult, *, show_all: bool) -> None:
     issues = sorted(result.dataset.issues, key=lambda i: i.severity != "error")
     shown = issues if show_all else issues[:ISSUES_SHOWN]
     for issue in shown:
-        where = f"{issue.tab}!{issue.row}" if issue.row else issue.tab
-        line = text(SAY, locale, "issue", severity=text(SAY, locale, issue.severity), where=where, column=issue.column, message=issue.message)
+        where = (f"{issue.tab}!{issue.row}" if issue.row else issue.tab) + (f" {issue.column}" if issue.column else "")
+        line = text(SAY, locale, "issue", severity=text(SAY, locale, issue.severity), where=where, message=issue.message)
         _say(line + (text(SAY, locale, "suggestion", suggestion=issue.suggestion) if issue.suggestion else ""))
     rest = len(issues) - len(shown)
     if rest:

@@ -347,6 +347,8 @@ def test_check_lists_errors_first_and_keeps_the_summary_in_view(locale: str, tmp
     assert main(["check", "--config", str(config), "--as-of", AS_OF.isoformat(), "--quiet", "--all"]) == 1
     err = capsys.readouterr().err
     assert len([line for line in err.splitlines() if line.startswith("  [")]) == total and "  …" not in err
+    # "Tab!row Column: message"; a tab-level issue (no row, no column) reads "Tab: message", without a stray space.
+    assert not [line for line in err.splitlines() if line.startswith("  [") and (" : " in line or " ：" in line)]
 
 
 def test_progress_lines_speak_the_workbook_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
