@@ -13,7 +13,7 @@ from addon.backends.excel import EXCEL_SUFFIXES, ExcelBackend, check_readable
 from addon.config import Config, load_config
 from addon.core.fields import GUESSABLE
 from addon.model import TabSpec, WriteSet
-from addon.pipeline import find_roles, resolve_tabs
+from addon.pipeline import find_roles, guessed_tab_words, resolve_tabs
 
 
 class NotAWorkbookName(SourceUnavailable):
@@ -53,8 +53,6 @@ def missing_template_tabs(backend: Backend, lang: str, config: Config | None = N
 
 def _recognised_text(recognised: Recognised, lang: str, *, in_starter: bool) -> str:
     """One line per tab recognised by its headers, and how to make that explicit."""
-    from addon.pipeline import guessed_tab_words
-
     lines = []
     for role, (tab, headers) in recognised.items():
         message, fix = guessed_tab_words(role, tab, headers, "zh-CN" if lang == "zh" else "en")
