@@ -20,9 +20,11 @@ from addon.core.clock import today
 from addon.core.fields import (
     GUESSABLE,
     OWNED_TABS,
+    TAB_NAMES,
     find_tab,
     guess_tabs,
     header_aliases,
+    lang_index,
     normalize,
     workbook_locale,
 )
@@ -175,14 +177,17 @@ class TabsByRole(Mapping[str, Table | None]):
         return len(self._roles)
 
 
+Recognised = dict[str, tuple[str, list[str]]]  # role -> (the user's tab, its headers that matched)
+
+
 @dataclass(frozen=True)
 class Roles:
     """Which tab plays which role, the tabs being read, and the roles found by their headers rather
-    than their name (role -> the headers that matched)."""
+    than their name (role -> (tab, the headers that matched), as fields.guess_tabs gives them)."""
 
     tabs: dict[str, str | None]
     tables: Mapping[str, Table]
-    guessed: dict[str, list[str]] = field(default_factory=dict)
+    guessed: Recognised = field(default_factory=dict)
 
 
 def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
@@ -200,7 +205,7 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
         if not spare:
             raise
         tables, spare = backend.read(named), []
-    guessed: dict[str, list[str]] = {}
+    guessed: Recognised = {}
     if spare:
         heads: dict[str, list[list[Cell]]] = {}
         for name in spare:
@@ -209,8 +214,8 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
             except SourceUnavailable:  # a tab calamine cannot read (e.g. a chart sheet) is just not a candidate
                 continue
         aliases = {role: header_aliases(role, getattr(config.columns, role)) for role in ("customers", "followups", "team")}
-        for role, (tab, headers) in guess_tabs(heads, aliases, unnamed).items():
-            roles[role], guessed[role] = tab, headers
+        guessed = guess_tabs(heads, aliases, unnamed)
+        roles.update({role: tab for role, (tab, _) in guessed.items()})
     return Roles(tabs=roles, tables=tables, guessed=guessed)
 
 
@@ -227,7 +232,7 @@ def load(config: Config, backend: Backend, as_of: date, progress: Progress = _qu
         if roles[role] is None:
             notes.append(_missing_tab_issue(role, configured, names, config.locale))
         elif role in found.guessed:
-            notes.append(_guessed_tab_issue(role, roles[role], found.guessed[role], config.locale))
+            notes.append(_guessed_tab_issue(role, *found.guessed[role], config.locale))
     dataset = validate(by_role, config, as_of)
     # Hand on only the tabs the write needs: the raw FollowUps rows (the bulk of memory) are freed on return.
     kept: dict[str, Table | None] = {role: by_role[role] for role in ("customers", "runlog")}
@@ -243,8 +248,6 @@ _MISSING_TAB = {
 
 
 def _missing_tab_issue(role: str, configured: str | None, names: list[str], locale: str) -> Issue:
-    from addon.core.fields import TAB_NAMES, lang_index
-
     zh = lang_index(locale) == 0
     expected = configured or " / ".join(TAB_NAMES[role][:2])
     message = _MISSING_TAB[role][0 if zh else 1] + (f"（期望：{expected}）" if zh else f" (expected: {expected})")
@@ -258,8 +261,6 @@ def _missing_tab_issue(role: str, configured: str | None, names: list[str], loca
 
 def guessed_tab_words(role: str, tab: str, headers: list[str], locale: str) -> tuple[str, str]:
     """(message, fix) for a tab recognised by its headers; shared by the Issues tab, doctor and init."""
-    from addon.core.fields import TAB_NAMES, lang_index
-
     zh = lang_index(locale) == 0
     label = TAB_NAMES[role][0 if zh else 1]
     shown = ("、" if zh else ", ").join(headers)
@@ -270,9 +271,9 @@ def guessed_tab_words(role: str, tab: str, headers: list[str], locale: str) -> t
             f"To make this explicit, or to choose another tab, set `tabs: {role}: {tab}` in config.yaml")
 
 
-def _guessed_tab_issue(role: str, tab: str | None, headers: list[str], locale: str) -> Issue:
-    message, fix = guessed_tab_words(role, tab or "", headers, locale)
-    return Issue(tab=tab or "", row=None, column="", value="", severity="warning", message=message, suggestion=fix, code="tab.guessed")
+def _guessed_tab_issue(role: str, tab: str, headers: list[str], locale: str) -> Issue:
+    message, fix = guessed_tab_words(role, tab, headers, locale)
+    return Issue(tab=tab, row=None, column="", value="", severity="warning", message=message, suggestion=fix, code="tab.guessed")
 
 
 SETUP_ERRORS = frozenset({"tab.missing", "columns.missing"})

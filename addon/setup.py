@@ -13,7 +13,7 @@ from addon.backends.excel import EXCEL_SUFFIXES, ExcelBackend, check_readable
 from addon.config import Config, load_config
 from addon.core.fields import GUESSABLE
 from addon.model import TabSpec, WriteSet
-from addon.pipeline import find_roles, guessed_tab_words, resolve_tabs
+from addon.pipeline import Recognised, find_roles, guessed_tab_words, resolve_tabs
 
 
 class NotAWorkbookName(SourceUnavailable):
@@ -34,9 +34,6 @@ def init_excel(path: Path, lang: str = "zh") -> str:
                         f"run: followup run --config {starter}")
 
 
-Recognised = dict[str, tuple[str, list[str]]]  # role -> (the user's tab, its headers that matched)
-
-
 def missing_template_tabs(backend: Backend, lang: str, config: Config | None = None) -> tuple[list[TabSpec], Recognised]:
     """The template tabs a workbook lacks, and its own tabs recognised by their headers instead (a follow-up
     log called "Calls" gets no empty FollowUps tab beside it: the runs would read the empty one)."""
@@ -45,9 +42,9 @@ def missing_template_tabs(backend: Backend, lang: str, config: Config | None = N
     config = config or load_config(None)
     names = backend.sheet_names()
     roles, guessed = resolve_tabs(names, config), {}
-    if any(roles[role] is None for role in GUESSABLE):
+    if any(roles[role] is None for role in GUESSABLE):  # else no tab needs reading
         found = find_roles(backend, config, names)
-        roles, guessed = found.tabs, {role: (found.tabs[role] or "", headers) for role, headers in found.guessed.items()}
+        roles, guessed = found.tabs, found.guessed
     return [tab for tab in template_tabs(lang, examples=False) if roles.get(tab.role) is None], guessed
 
 
@@ -130,14 +127,14 @@ def write_starter_config(workbook: Path, tabs: Mapping[str, str] | None = None) 
     if target.exists() or shipped is None:
         return None
     body = shipped.read_text(encoding="utf-8")
-    edits = list(_STARTER_EDITS)
+    edits = [(old, new.replace("{name}", workbook.name).replace("{quoted}", _yaml_text(workbook.name))) for old, new in _STARTER_EDITS]
     if tabs:
-        edits.append((_STARTER_TABS, "tabs:\n" + "".join(f"  {role}:{' ' + _yaml_text(tabs[role]) if role in tabs else ''}\n"
-                                                         for role in ("customers", "followups", "team"))))
+        lines = [f"  {role}: {_yaml_text(tabs[role])}" if role in tabs else f"  {role}:" for role in ("customers", "followups", "team")]
+        edits.append((_STARTER_TABS, "\n".join(["tabs:", *lines, ""])))
     for old, new in edits:
         if old not in body:
             return None  # the shipped file changed shape: better no starter than a wrong one
-        body = body.replace(old, new.replace("{name}", workbook.name).replace("{quoted}", _yaml_text(workbook.name)))
+        body = body.replace(old, new)
     try:
         with target.open("x", encoding="utf-8") as out:
             out.write(body)

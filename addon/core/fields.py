@@ -242,29 +242,24 @@ def guess_tabs(
 ) -> dict[str, tuple[str, list[str]]]:
     """role -> (tab, the headers that matched) for the `wanted` roles, which no tab is named after: the one
     tab among `heads` (tab -> its rows) whose headers name every column the role requires, and at least two
-    known columns (a lone "Name" column could head anything). Each tab is
-    judged against every role in `aliases` (role -> its header_aliases; Team included) and goes to the one
-    it matches best: a follow-up log also has a customer-name column, and a team list names and e-mails,
-    and neither is a customer list. A tie, or
-    two tabs for one role, is no answer: better a "tab missing" issue that lists the tabs than a wrong guess."""
+    known columns (a lone "Name" column could head anything). Each tab is judged against every role in
+    `aliases` (role -> its header_aliases; Team included) and goes to the one it matches best: a follow-up
+    log also has a customer-name column, a team list has names and e-mails, and neither is a customer list.
+    A tie, or two tabs for one role, is no answer: better a "tab missing" issue that lists the tabs than a
+    wrong guess."""
     claims: dict[str, list[tuple[str, list[str]]]] = {role: [] for role in wanted if role in GUESSABLE}
     for tab, rows in heads.items():
         scores: dict[str, tuple[int, list[str]]] = {}
         for role, role_aliases in aliases.items():
             index, found = find_header_row(rows, role_aliases)
             if len(found) >= 2 and all(any(key in found for key in group) for group in REQUIRED[role]):
-                scores[role] = (len(found), [display_header(rows[index][col]) for col in sorted(found.values())])
-        if not scores:
-            continue
-        best = max(count for count, _ in scores.values())
+                headers = [str(rows[index][col]).strip() for col in sorted(found.values())]  # matched headers are text
+                scores[role] = (len(found), headers)
+        best = max((count for count, _ in scores.values()), default=0)
         leaders = [role for role, (count, _) in scores.items() if count == best]
         if len(leaders) == 1 and leaders[0] in claims:
             claims[leaders[0]].append((tab, scores[leaders[0]][1]))
     return {role: found[0] for role, found in claims.items() if len(found) == 1}
-
-
-def display_header(cell: Cell) -> str:
-    return str(cell).strip() if cell is not None else ""
 
 
 def find_tab(names: Iterable[str], role: str, configured: str | None = None) -> str | None:

@@ -284,7 +284,7 @@ def check_tabs(config: Config, backend: Any, name: str) -> list[Check]:
         detail = _pick(loc, f"工作表 {tab!r}，表头在第 {header_index + 1} 行，识别 {len(found)} 列",
                        f"tab {tab!r}, headers on row {header_index + 1}, {len(found)} columns recognised")
         if role in found_roles.guessed:
-            why, fix = guessed_tab_words(role, tab, found_roles.guessed[role], loc)
+            why, fix = guessed_tab_words(role, *found_roles.guessed[role], loc)
             checks.append(Check(title, WARN, why, fix))
             continue
         if role == "team" and "email" not in found:
@@ -437,9 +437,7 @@ def _in_workbook_language(config: Config) -> Config:
         try:
             names = backend.sheet_names()
         finally:
-            close = getattr(backend, "close", None)
-            if close is not None:
-                close()
+            _let_go(backend)
     except Exception:  # noqa: BLE001 - the source check below reports the problem in full
         return config
     return in_workbook_language(config, names)
@@ -453,9 +451,14 @@ def _workbook_checks(config: Config, name: str) -> Iterator[Check]:
     yield from found
     if backend is not None:
         yield from check_tabs(config, backend, name)
-        close = getattr(backend, "close", None)
-        if close is not None:
-            close()
+        _let_go(backend)
+
+
+def _let_go(backend: Any) -> None:
+    """Close what holds a file (the Excel backend); a Google backend holds nothing to close."""
+    close = getattr(backend, "close", None)
+    if close is not None:
+        close()
 
 
 def render(locale: str, checks: list[Check], path: Path | None) -> str:
