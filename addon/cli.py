@@ -312,7 +312,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from addon.setup import NotAWorkbookName, init_excel, init_google
 
-    args.locale = locale_for_lang(args.lang)
+    args.locale = locale_for_lang(args.lang) if args.lang else default_locale()
     if args.excel:
         try:
             message = init_excel(Path(args.excel), lang=args.lang)
@@ -376,6 +376,9 @@ HELP: Catalog = {
     "remind": ("发送今天应发的提醒，不改动表格", "send the reminders owed today; leaves the sheet alone"),
     "init": ("在新的或已有的工作簿 / Google 表格中创建模板工作表", "create the template tabs in a new or existing workbook or Google Sheet"),
     "init.excel": (".xlsx/.xlsm 文件（不存在时新建）", "an .xlsx/.xlsm file (created if missing)"),
+    "init.lang": ("模板工作表、表头和消息的语言：zh 中文，en 英文（默认：已有工作簿的语言；新工作簿按环境变量 LANG，否则 zh）",
+                  "language of the template tabs, headers and messages: zh Chinese, en English (default: an existing "
+                  "workbook's own; for a new one the environment's LANG, else zh)"),
     "init.google": ("Google 表格的 ID 或网址", "a Google Sheet id or URL"),
     "serve": ("作为定时服务运行（时间、日期和工作簿来自配置）", "run as a scheduled service (times, days and workbooks from config)"),
     "serve.verbose": ("输出调试日志", "debug logging"),
@@ -446,7 +449,7 @@ def build_parser(locale: str | None = None) -> argparse.ArgumentParser:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--excel", metavar="PATH", help=say("init.excel"))
     target.add_argument("--google", metavar="SHEET_ID", help=say("init.google"))
-    p.add_argument("--lang", choices=["zh", "en"], default="zh", help=say("lang"))
+    p.add_argument("--lang", choices=["zh", "en"], help=say("init.lang"))
 
     p = add("serve", cmd_serve, as_of=False, json_flag=False)
     p.add_argument("--verbose", "-v", action="store_true", help=say("serve.verbose"))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from addon.backends.base import Backend, SourceUnavailable
 from addon.backends.excel import EXCEL_SUFFIXES, ExcelBackend, check_readable
-from addon.config import Config, load_config
-from addon.core.fields import GUESSABLE
+from addon.config import Config, default_locale, load_config
+from addon.core.fields import GUESSABLE, lang_index, workbook_locale
 from addon.model import TabSpec, WriteSet
 from addon.pipeline import Recognised, find_roles, guessed_tab_words, resolve_tabs
 
@@ -20,10 +20,35 @@ class NotAWorkbookName(SourceUnavailable):
     """`init --excel new.csv`: a wrong argument (exit 2), not a source that cannot be reached (exit 3)."""
 
 
-def init_excel(path: Path, lang: str = "zh") -> str:
+def init_lang(names: list[str] | None, config: Config | None = None) -> str:
+    """init's language when `--lang` is not given: the config's `locale:` when it sets one, else an existing
+    workbook's own (judged by its tab names, so an English workbook gets English tabs beside its own),
+    else the environment's (LANG, else zh)."""
+    if config is not None and "locale" in config.model_fields_set:
+        locale = config.locale
+    else:
+        locale = workbook_locale(names, otherwise=default_locale()) if names else default_locale()
+    return ("zh", "en")[lang_index(locale)]
+
+
+def _sheet_names(path: Path) -> list[str] | None:
+    """An existing workbook's tab names, None when there is none yet or it cannot be read (init says why later)."""
+    if not path.is_file():
+        return None
+    backend = ExcelBackend(path)
+    try:
+        return backend.sheet_names()
+    except SourceUnavailable:
+        return None
+    finally:
+        backend.close()
+
+
+def init_excel(path: Path, lang: str | None = None) -> str:
     """Create the workbook from the template, or add only the missing template tabs to an existing one;
     then leave a starter config.yaml beside it when that folder has none (`write_starter_config`),
     naming the user's own tabs that were recognised by their headers."""
+    lang = lang or init_lang(_sheet_names(path))
     said, recognised = _give_template_tabs(path, lang)
     starter = write_starter_config(path, {role: tab for role, (tab, _) in recognised.items()})
     said += _recognised_text(recognised, lang, in_starter=starter is not None)
@@ -178,12 +203,13 @@ def _copy_new(template: Path, path: Path) -> None:
         raise SourceUnavailable(f"cannot create {path}: {error.strerror or error}") from None
 
 
-def init_google(sheet: str, lang: str = "zh", config: Config | None = None) -> str:
+def init_google(sheet: str, lang: str | None = None, config: Config | None = None) -> str:
     """Add the template tabs (headers, dropdowns, frozen rows) the sheet lacks; other tabs untouched."""
     from addon.backends.google import open_sheet
 
-    zh = lang == "zh"
     backend = open_sheet(sheet, config)
+    lang = lang or init_lang(backend.sheet_names(), config)
+    zh = lang == "zh"
     missing, recognised = missing_template_tabs(backend, lang, config)
     if missing:
         backend.write(WriteSet(columns=None, tabs=missing))

@@ -233,7 +233,7 @@ def test_scope_is_spreadsheets_only(tmp_path: Path) -> None:
         assert creds.scopes == ["https://www.googleapis.com/auth/spreadsheets"]
 
 
-def test_init_google_adds_template_tabs_only(tmp_path: Path) -> None:
+def test_init_google_adds_template_tabs_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with running_emulator(seed={SHEET: {"My notes": [["keep", "me"]]}}) as emu:
         cfg = tmp_path / "config.yaml"
         key = emu.make_service_account_key(tmp_path / "key.json")
@@ -247,9 +247,11 @@ def test_init_google_adds_template_tabs_only(tmp_path: Path) -> None:
         assert customers["values"][0][:2] == ["Customer ID", "Name"]
         assert customers["validations"], "dropdowns installed"
         assert state["sheets"]["My notes"]["values"] == [["keep", "me"]]
-        # Running init again changes nothing.
-        assert main(["init", "--google", SHEET, "--lang", "en", "--config", str(cfg)]) == 0
+        # Running init again changes nothing; without --lang it speaks the sheet's language (English tabs).
+        capsys.readouterr()
+        assert main(["init", "--google", SHEET, "--config", str(cfg)]) == 0
         assert list(emu.state(SHEET)["sheets"]) == titles
+        assert capsys.readouterr().err.startswith("The sheet already has Customers, FollowUps and Team tabs")
 
 
 def test_init_google_recognises_a_log_with_a_name_of_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -260,7 +262,7 @@ def test_init_google_recognises_a_log_with_a_name_of_its_own(tmp_path: Path, cap
         cfg = tmp_path / "config.yaml"
         key = emu.make_service_account_key(tmp_path / "key.json")
         cfg.write_text(f"locale: en\nsource: {{google: {SHEET}, credentials: {key}, endpoint: '{emu.base_url}'}}\nstate_dir: state\n", encoding="utf-8")
-        assert main(["init", "--google", SHEET, "--lang", "en", "--config", str(cfg)]) == 0
+        assert main(["init", "--google", SHEET, "--config", str(cfg)]) == 0  # the config's `locale: en`, not LANG's Chinese
         said = capsys.readouterr().err
         assert "Added tabs: Customers, Team" in said and "'Calls' is read as the FollowUps tab" in said
         assert set(emu.state(SHEET)["sheets"]) == {"Calls", "Customers", "Team"}

@@ -163,3 +163,46 @@ def test_two_candidate_logs_are_not_guessed_between(tmp_path: Path) -> None:
     # A configured name is the administrator's word: nothing is guessed in its place.
     named = load_config(None, overrides={"locale": "en", "source": {"excel": str(path)}, "tabs": {"followups": "Log"}})
     assert [i.code for i in pipeline.check(named, as_of=date(2026, 11, 23)).dataset.issues if i.code.startswith("tab.")][:1] == ["tab.missing"]
+
+
+def test_init_without_lang_speaks_the_workbooks_language(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An English workbook gets an English Team tab and English words, though the environment says
+    nothing (LANG=C: Chinese by default); `--lang` still decides when given."""
+    import openpyxl
+    import python_calamine
+
+    path = own_names_workbook(tmp_path / "sales.xlsx")  # Accounts + Calls, no Team
+    assert main(["init", "--excel", str(path)]) == 0
+    said = capsys.readouterr().err
+    assert said.startswith(f"Added to {path}: Team") and "config.yaml says so" in said
+    assert python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names == ["Accounts", "Calls", "Team"]
+
+    chinese = tmp_path / "zh" / "销售.xlsx"
+    chinese.parent.mkdir()
+    book = openpyxl.Workbook()
+    book.active.title = "客户"
+    book.save(chinese)
+    assert main(["init", "--excel", str(chinese), "--lang", "en"]) == 0  # told: English, whatever the workbook
+    assert capsys.readouterr().err.startswith(f"Added to {chinese}: FollowUps, Team")
+
+
+@pytest.mark.parametrize(("lang", "tabs", "said"), [("en_US.UTF-8", ["Customers", "FollowUps", "Team"], "Created"),
+                                                    ("zh_CN.UTF-8", ["客户", "跟进记录", "团队"], "已创建"),
+                                                    ("C.UTF-8", ["客户", "跟进记录", "团队"], "已创建")])
+def test_init_without_lang_of_a_new_or_nameless_workbook_follows_the_environment(
+    lang: str, tabs: list[str], said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import openpyxl
+    import python_calamine
+
+    monkeypatch.setenv("LANG", lang)
+    new = tmp_path / "new.xlsx"
+    assert main(["init", "--excel", str(new)]) == 0
+    assert capsys.readouterr().err.startswith(f"{said} {new}")
+    assert python_calamine.CalamineWorkbook.from_path(str(new)).sheet_names[:3] == tabs
+    # "Sheet1" says nothing about a language: the environment's again.
+    nameless = tmp_path / "other" / "book.xlsx"
+    nameless.parent.mkdir()
+    openpyxl.Workbook().save(nameless)
+    assert main(["init", "--excel", str(nameless)]) == 0
+    assert python_calamine.CalamineWorkbook.from_path(str(nameless)).sheet_names == ["Sheet", *tabs]

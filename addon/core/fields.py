@@ -275,11 +275,14 @@ def find_tab(names: Iterable[str], role: str, configured: str | None = None) -> 
 _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
-def workbook_locale(names: Sequence[str]) -> str:
+def workbook_locale(names: Sequence[str], otherwise: str = "en") -> str:
     """The language a workbook speaks, judged by its tab names: zh-CN when its Customers or FollowUps
-    tab (else any tab) has a Chinese name (客户, 跟进记录 …), else en."""
+    tab (else any tab) has a Chinese name (客户, 跟进记录 …), else en; `otherwise` when nothing tells
+    (no Customers or FollowUps tab by name and no Chinese tab name: "Sheet1")."""
     found = [tab for tab in (find_tab(names, "customers"), find_tab(names, "followups")) if tab]
-    return "zh-CN" if any(_CHINESE.search(n) for n in found or names) else "en"
+    if any(_CHINESE.search(n) for n in found or names):
+        return "zh-CN"
+    return "en" if found else otherwise
 
 
 def owned_tab_name(role: str, locale: str) -> str:
