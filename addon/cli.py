@@ -313,14 +313,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     from addon.setup import NotAWorkbookName, init_excel, init_google
 
     args.locale = locale_for_lang(args.lang) if args.lang else default_locale()
+    config = load_config(_config_path(args.config)) if _config_path(args.config) else None  # its tabs:, columns:, locale:
     if args.excel:
         try:
-            message = init_excel(Path(args.excel), lang=args.lang)
+            message = init_excel(Path(args.excel), lang=args.lang, config=config)
         except NotAWorkbookName as error:
             _say(error.text(args.locale))
             return pipeline.EXIT_CONFIG
     else:
-        config = load_config(_config_path(args.config)) if _config_path(args.config) else None
         message = init_google(args.google, lang=args.lang, config=config)
     _say(message)
     return pipeline.EXIT_OK

@@ -44,12 +44,12 @@ def _sheet_names(path: Path) -> list[str] | None:
         backend.close()
 
 
-def init_excel(path: Path, lang: str | None = None) -> str:
-    """Create the workbook from the template, or add only the missing template tabs to an existing one;
-    then leave a starter config.yaml beside it when that folder has none (`write_starter_config`),
-    naming the user's own tabs that were recognised by their headers."""
-    lang = lang or init_lang(_sheet_names(path))
-    said, recognised = _give_template_tabs(path, lang)
+def init_excel(path: Path, lang: str | None = None, config: Config | None = None) -> str:
+    """Create the workbook from the template, or add only the missing template tabs to an existing one
+    (tabs and headers named in `config` count as present); then leave a starter config.yaml beside it when
+    that folder has none (`write_starter_config`), naming the user's own tabs recognised by their headers."""
+    lang = lang or init_lang(_sheet_names(path), config)
+    said, recognised = _give_template_tabs(path, lang, config)
     starter = write_starter_config(path, {role: tab for role, (tab, _) in recognised.items()})
     said += _recognised_text(recognised, lang, in_starter=starter is not None)
     if starter is None:
@@ -84,7 +84,7 @@ def _recognised_text(recognised: Recognised, lang: str, *, in_starter: bool) -> 
     return "".join(lines)
 
 
-def _give_template_tabs(path: Path, lang: str) -> tuple[str, Recognised]:
+def _give_template_tabs(path: Path, lang: str, config: Config | None) -> tuple[str, Recognised]:
     """What init does to the workbook itself, the sentence that says so, and the user's tabs recognised by their headers."""
     from addon.templates import template_tabs
 
@@ -104,7 +104,7 @@ def _give_template_tabs(path: Path, lang: str) -> tuple[str, Recognised]:
     check_readable(path)
     backend = ExcelBackend(path)
     try:
-        missing, recognised = missing_template_tabs(backend, lang)
+        missing, recognised = missing_template_tabs(backend, lang, config)
     finally:
         backend.close()
     if not missing:

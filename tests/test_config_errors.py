@@ -179,7 +179,7 @@ def test_help_is_in_the_users_language(lang, monkeypatch, capsys) -> None:
     zh = not lang.startswith("en")
     for argv, keys in ((["--help"], ["demo", "run", "check", "kpi", "remind", "init", "serve", "status", "doctor"]),
                        (["run", "--help"], ["run", "config", "as_of", "json", "quiet", "run.dry_run", "run.no_send", "force"]),
-                       (["init", "--help"], ["init", "init.excel", "init.google", "lang"])):
+                       (["init", "--help"], ["init", "init.excel", "init.google", "init.lang"])):
         with pytest.raises(SystemExit) as stopped:
             main(argv)
         assert stopped.value.code == 0

@@ -206,3 +206,22 @@ def test_init_without_lang_of_a_new_or_nameless_workbook_follows_the_environment
     openpyxl.Workbook().save(nameless)
     assert main(["init", "--excel", str(nameless)]) == 0
     assert python_calamine.CalamineWorkbook.from_path(str(nameless)).sheet_names == ["Sheet", *tabs]
+
+
+def test_init_of_an_existing_workbook_honours_the_configs_tabs_and_locale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """config.yaml names the customer list "Kunden" (headers no rule could recognise) and sets `locale: en`:
+    init adds only the FollowUps and Team tabs, in English, and leaves the config as it is."""
+    import openpyxl
+    import python_calamine
+
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Kunden"
+    book.active.append(["Firma", "Betreuer"])
+    book.save(path)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text('locale: en\nsource: {excel: book.xlsx}\ntabs: {customers: "Kunden"}\n', encoding="utf-8")
+    assert main(["init", "--excel", str(path), "--config", str(cfg)]) == 0
+    assert capsys.readouterr().err.startswith(f"Added to {path}: FollowUps, Team")
+    assert python_calamine.CalamineWorkbook.from_path(str(path)).sheet_names == ["Kunden", "FollowUps", "Team"]
+    assert cfg.read_text(encoding="utf-8").startswith("locale: en\n")
