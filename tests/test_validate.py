@@ -744,3 +744,40 @@ def test_any_cell_content_gives_a_record_or_an_issue_and_never_raises(
     assert len({x.key for x in ds.customers}) == len(ds.customers)
     for issue in ds.issues:
         assert issue.message and issue.code and isinstance(issue.value, str)
+
+
+# --- totals rows ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["合计", "合  计：", " 总计", "小计:", "Total", "GRAND TOTAL", "Sub-total", "Totals"])
+def test_a_totals_row_is_skipped_with_a_warning_not_read_as_a_customer(label: str) -> None:
+    """A 合计 row under the list (with a count in the name column, a sum in 预计金额) is neither a
+    customer who would be reminded about nor an error that fails every run."""
+    ds = check(customers(c(customer_id="C001", name="甲公司", owner="张三"), c(customer_id=label, name="1家", value=12000)),
+               followups(f(customer_id="C001", date=date(2025, 3, 3)), f(customer_id=label, outcome=1)))
+    assert [x.customer_id for x in ds.customers] == ["C001"] and len(ds.followups) == 1
+    assert found(ds) == [("客户", 3, "", "warning", "row.totals"), ("跟进记录", 3, "", "warning", "row.totals")]
+    assert ds.issues[0].value == label.strip() and f"“{label.strip()}”" in ds.issues[0].message
+
+
+def test_a_totals_label_in_the_first_filled_cell_counts_even_after_blank_columns() -> None:
+    head = ["", *CUSTOMER_HEAD]
+    ds = check(customers(["", *c(customer_id="C001", name="甲公司")], [None, "合计", None, None], head=head))
+    assert [x.customer_id for x in ds.customers] == ["C001"] and [i.code for i in ds.issues] == ["row.totals"]
+
+
+@pytest.mark.parametrize("cells", [
+    c(customer_id="T001", name="Total Logistics Ltd"),  # an ID that starts like "Total"
+    c(customer_id=None, name="Total S.A."),  # a company whose name starts with the word
+    c(customer_id="S-1", name="合计科技有限公司"),  # the label inside a name, not the first cell
+    c(customer_id=1001, name="Sum Corp"),  # a numeric ID comes first
+])
+def test_rows_that_only_look_like_totals_are_customers(cells: list[Cell]) -> None:
+    ds = check(customers(cells))
+    assert len(ds.customers) == 1 and not [i for i in ds.issues if i.code == "row.totals"]
+
+
+@pytest.mark.parametrize("said", ["上门拜访", "电话沟通", "微信沟通", "邮件沟通", "腾讯会议"])
+def test_common_chinese_ways_to_name_a_channel_are_known(said: str) -> None:
+    ds = check(customers(c(customer_id="C001", name="甲公司", owner="张三")), followups(f(customer_id="C001", date=date(2025, 3, 3), channel=said)))
+    assert ds.followups[0].channel is not None and not ds.issues

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from dataclasses import fields as dataclass_fields
@@ -145,6 +145,9 @@ MESSAGES: Catalog = {
     "effect.ignored": ("已忽略", "ignored"),
     "effect.ignored_suffix": ("，已忽略", "; ignored"),
     "effect.excluded": ("", ""),
+    "row.totals": ("合计行（“{value}”）不是客户或跟进记录，已跳过", "Totals row ('{value}') is not a customer or a contact; skipped"),
+    "row.totals.fix": ("把合计放到数据区域之外（表头上方或另一个工作表），这条提示就会消失",
+                       "Keep totals outside the data rows (above the header or on another tab) and this warning goes away"),
     "customer.duplicate_id": ("客户编号 {value} 已在第 {first} 行使用", "Customer ID {value} is already used on row {first}"),
     "customer.duplicate_id.fix": ("每个客户用一个独立编号；若是同一客户请合并两行", "Give each customer its own ID, or merge the rows if they are the same customer"),
     "customer.probable_duplicate": ("可能与第 {other} 行是同一客户（{reasons}）", "Probably the same customer as row {other} ({reasons})"),
@@ -215,6 +218,26 @@ def _text(cell: Cell) -> str | _Marker | None:
 
 def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
+
+
+# A row whose first filled cell says 合计 or Total sums the rows above it: not a customer, not a contact.
+# Compared without spaces, a trailing colon or case ("合  计：", "Grand total").
+_TOTAL_LABELS: Final = frozenset({"合计", "总计", "小计", "共计", "总合计", "total", "totals", "subtotal", "sub-total", "grandtotal", "sum"})
+_TOTAL_INITIALS: Final = frozenset(label[0] for label in _TOTAL_LABELS) | {"T", "S", "G"}
+
+
+def _totals_label(row: Sequence[Cell]) -> str | None:
+    """The label of a totals row ('合计', 'Total' …) as written, None for any other row."""
+    head = row[0] if row else None
+    if type(head) is str and head and head[0] not in _TOTAL_INITIALS and not head[0].isspace():
+        return None  # the usual row, decided by its first character
+    for cell in row:
+        if _blank(cell):
+            continue
+        if type(cell) is str and "".join(cell.split()).rstrip(":：").casefold() in _TOTAL_LABELS:
+            return cell.strip()
+        return None
+    return None
 
 
 def fold_id(value: str) -> str:
@@ -543,6 +566,10 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
         if _blank(id_cell) and _blank(name_cell) and all(_blank(row[i]) for i in mapped if i < n):
             continue
         rownum = tab.first_data_row + offset
+        totals = _totals_label(row)
+        if totals is not None:
+            run.add(tab, rownum, None, totals, "warning", "row.totals")
+            continue
         valid = True
         customer_id = run.text(tab, rownum, "customer_id", id_cell, "error")
         if customer_id is None and _text(id_cell) is _ERR:
@@ -735,6 +762,10 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
                 and all(_blank(row[i]) for i in mapped if i < n):
             continue
         rownum = tab.first_data_row + offset
+        totals = _totals_label(row)
+        if totals is not None:
+            run.add(tab, rownum, None, totals, "warning", "row.totals")
+            continue
         ok = True
 
         # When: required, not in the future.
