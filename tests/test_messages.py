@@ -219,3 +219,26 @@ def test_an_admin_address_with_a_display_name() -> None:
     assert received["To"].addresses[0].addr_spec == "admin@example.com"
     assert received["To"].addresses[0].display_name == "Sales Admin"
     assert message.key[0] == "admin@example.com"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_messages_name_the_workbooks_own_tabs(locale: str) -> None:
+    """A team whose log is "Calls" and whose team list is "Reps" is told to log contacts on Calls and to fix
+    addresses on Reps, in the mail and in the Issues tab's suggestions, not on tabs their workbook lacks."""
+    from dataclasses import replace
+
+    from addon.core.reminders import plan
+    from tests.test_reminders_plan import fixture
+
+    dataset, statuses = fixture()
+    dataset = replace(dataset, tabs={"customers": "Accounts", "followups": "Calls", "team": "Reps"})
+    planned = plan(dataset, statuses, load_config(None, {"locale": locale, "reminders": {"admin": "admin@example.com"}}), AS_OF, LINK)
+    digest_mail = next(m for m in planned.messages if m.kind == "digest")
+    admin_mail = next(m for m in planned.messages if m.kind == "admin")
+    for message, said in ((digest_mail, "「Calls」" if locale == "zh-CN" else "on the Calls tab"),
+                          (admin_mail, "「Reps」" if locale == "zh-CN" else "on the Reps tab")):
+        text, html = parts(roundtrip(compose(message, config(locale=locale), now=NOW)))
+        assert said in text and said in html
+        assert "跟进记录」" not in text and "「团队」" not in text and "FollowUps tab" not in text and "Team tab" not in text
+    fixes = {i.code: i.suggestion for i in planned.issues}
+    assert all(("「Reps」" if locale == "zh-CN" else "the Reps tab") in fixes[code] for code in ("reminders.no_email", "reminders.no_manager_email"))

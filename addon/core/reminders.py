@@ -24,7 +24,7 @@ from typing import Literal
 from addon.config import Config
 from addon.core.cadence import rule_text
 from addon.core.calendar import WorkCalendar
-from addon.core.fields import lang_index, normalize, value_label
+from addon.core.fields import TAB_NAMES, lang_index, normalize, value_label
 from addon.core.history import is_open, quiet_since
 from addon.model import Customer, CustomerStatus, Dataset, Issue, Member
 
@@ -85,6 +85,7 @@ class Message:
     link: str
     unreachable: tuple[tuple[str, str], ...] = ()  # admin digest: (person, reason code) that could not be reached
     threshold: int = 0  # days: escalate_after (escalation), pool_after (pool_notice), pool_warning (pool_warning)
+    tabs: tuple[str, str] = ("", "")  # the workbook's (FollowUps, Team) tab names, for "log it on the Calls tab"
 
     @property
     def items(self) -> tuple[Item, ...]:
@@ -117,9 +118,9 @@ def address_key(address: str) -> str:
 
 _CATALOG = {
     "no_address": ("{name} 没有邮箱，无法收到今天的{what}；已转给管理员", "{name} has no email address and cannot receive today's {what}; sent to the admin instead"),
-    "no_address.fix": ("在团队表中填写其邮箱", "Fill in the email column on the Team tab"),
+    "no_address.fix": ("在「{team}」表中填写其邮箱", "Fill in the email column on the {team} tab"),
     "no_manager_email": ("{name} 的上级 {manager} 没有邮箱，无法收到今天的{what}；已转给管理员", "{name}'s manager {manager} has no email address and cannot receive today's {what}; sent to the admin instead"),
-    "no_manager_email.fix": ("在团队表中填写上级邮箱", "Fill in the manager email column on the Team tab"),
+    "no_manager_email.fix": ("在「{team}」表中填写上级邮箱", "Fill in the manager email column on the {team} tab"),
     "no_admin": ("未配置 reminders.admin，{count} 条提醒无人接收", "reminders.admin is not set, so {count} reminder(s) have no recipient"),
     "no_admin.fix": ("在 config.yaml 中设置 reminders.admin: 管理员邮箱", "Set reminders.admin: <address> in config.yaml"),
     "what.digest": ("跟进提醒", "follow-up digest"),
@@ -189,8 +190,8 @@ class _Team:
 class _Builder:
     """Collects sections per (address, kind) so merges are natural and each key appears once."""
 
-    def __init__(self, day: date, locale: str, link: str, thresholds: dict[str, int]) -> None:
-        self.day, self.locale, self.link, self.thresholds = day, locale, link, thresholds
+    def __init__(self, day: date, locale: str, link: str, thresholds: dict[str, int], tabs: tuple[str, str]) -> None:
+        self.day, self.locale, self.link, self.thresholds, self.tabs = day, locale, link, thresholds, tabs
         self.slots: dict[tuple[str, Kind], _Slot] = {}
 
     def add(self, kind: Kind, to: str, to_name: str, section: Section) -> None:
@@ -213,7 +214,7 @@ class _Builder:
             extra = tuple(sorted(set(unreachable))) if kind == "admin" else ()
             if sections:
                 threshold = self.thresholds.get(kind, 0)
-                out.append(Message(kind, slot.to, slot.name, self.day, self.locale, tuple(sections), self.link, extra, threshold))
+                out.append(Message(kind, slot.to, slot.name, self.day, self.locale, tuple(sections), self.link, extra, threshold, self.tabs))
         out.sort(key=lambda m: (KINDS.index(m.kind), address_key(m.to)))
         return out
 
@@ -248,11 +249,12 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
     warn_days = reminders.pool_warning.days
     escalate_days = config.cadence.escalate_after.days
     thresholds = {"escalation": escalate_days, "pool_notice": pool_after, "pool_warning": warn_days}
-    builder = _Builder(as_of, locale, link, thresholds)
+    team_tab = dataset.tabs.get("team", TAB_NAMES["team"][lang_index(locale)])
+    log_tab = dataset.tabs.get("followups", TAB_NAMES["followups"][lang_index(locale)])
+    builder = _Builder(as_of, locale, link, thresholds, (log_tab, team_tab))
     issues: list[Issue] = []
     unreachable: list[tuple[str, str]] = []
     orphaned = 0  # items that could not go anywhere (no admin)
-    team_tab = dataset.tabs.get("team", "Team" if lang_index(locale) else "团队")
     reported: set[tuple[str, str, str]] = set()
 
     def to_admin(kind: Kind, section: Section, who: str = "", why: str = "") -> None:
@@ -272,10 +274,10 @@ def plan(dataset: Dataset, statuses: list[CustomerStatus], config: Config, as_of
         what = _t(locale, f"what.{kind}")
         if code == "no_email":
             message = _t(locale, "no_address", name=member.name, what=what)
-            fix, column, value = _t(locale, "no_address.fix"), _header("email", locale), ""
+            fix, column, value = _t(locale, "no_address.fix", team=team_tab), _header("email", locale), ""
         else:
             message = _t(locale, "no_manager_email", name=member.name, manager=manager, what=what)
-            fix, column, value = _t(locale, "no_manager_email.fix"), _header("manager_email", locale), ""
+            fix, column, value = _t(locale, "no_manager_email.fix", team=team_tab), _header("manager_email", locale), ""
         issues.append(Issue(team_tab, member.row, column, value, "warning", message, fix, f"reminders.{code}"))
 
     include = set(_OVERDUE) | {"due_today"} | ({"due_soon"} if reminders.include_due_soon else set())

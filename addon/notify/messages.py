@@ -23,7 +23,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from addon.config import Config
-from addon.core.fields import lang_index
+from addon.core.fields import TAB_NAMES, lang_index
 from addon.core.reminders import Item, Message, Section, address_key
 from addon.i18n import format_date, format_days, status_label, text
 
@@ -67,11 +67,11 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "section.team": ("{about}的客户", "{about}'s customers"),
     "section.team.note": ("{about}的客户（{reason}，转给管理员）", "{about}'s customers ({reason}; sent to the admin)"),
     "section.warning": ("即将退回公海", "About to return to the public pool"),
-    "reason.no_email": ("团队表中没有邮箱", "no email address on the Team tab"),
+    "reason.no_email": ("「{team}」表中没有邮箱", "no email address on the {team} tab"),
     "reason.no_manager": ("未设置上级", "no manager set"),
     "reason.no_manager_email": ("上级没有邮箱", "the manager has no email address"),
     "reason.inactive": ("已停用", "inactive"),
-    "reason.not_in_team": ("不在团队表中", "not on the Team tab"),
+    "reason.not_in_team": ("不在「{team}」表中", "not on the {team} tab"),
     # body text
     "link": ("打开表格", "Open the sheet"),
     "footer": ("由跟进助手自动发送，请勿直接回复。", "Sent automatically by the Follow-up Add-on; please do not reply."),
@@ -207,6 +207,7 @@ def _context(message: Message) -> dict[str, Any]:
     for item in message.items:
         counts[item.status] = counts.get(item.status, 0) + 1
     link = message.link
+    log_tab, team_tab = (clean_header(name) or TAB_NAMES[role][lang_index(loc)] for name, role in zip(message.tabs, ("followups", "team"), strict=True))
     return {
         "message": message,
         "kind": message.kind,
@@ -224,21 +225,23 @@ def _context(message: Message) -> dict[str, Any]:
             for s in ("pool", "escalated", "overdue", "due_today", "due_soon")
             if counts.get(s)
         ],
-        "sections": [_section(s, loc) for s in message.sections],
+        "sections": [_section(s, loc, team_tab) for s in message.sections],
         "labels": labels,
         "link": link,
         "link_is_url": bool(re.match(r"https?://", link or "")),
         "link_label": _t(loc, "link"),
         "footer": _t(loc, "footer"),
         "product": PRODUCT[lang_index(loc)],
-        "unreachable": [{"name": clean_header(name), "reason": _t(loc, f"reason.{why}")} for name, why in message.unreachable],
+        "unreachable": [{"name": clean_header(name), "reason": _t(loc, f"reason.{why}", team=team_tab)} for name, why in message.unreachable],
         "unreachable_title": _t(loc, "unreachable.title"),
         "threshold": format_days(message.threshold, loc),
+        "log_tab": log_tab,  # the workbook's FollowUps tab, e.g. "Calls"
+        "team_tab": team_tab,
     }
 
 
-def _section(section: Section, loc: str) -> dict[str, Any]:
-    reason = _t(loc, f"reason.{section.note}") if section.note else ""
+def _section(section: Section, loc: str, team_tab: str) -> dict[str, Any]:
+    reason = _t(loc, f"reason.{section.note}", team=team_tab) if section.note else ""
     key = f"section.{section.key}"
     if section.key == "team" and section.note:
         key = "section.team.note"
