@@ -78,7 +78,7 @@ def _config_path(given: str | None) -> Path | None:
 
 def _load(args: argparse.Namespace) -> Config:
     config = load_config(_config_path(args.config))
-    args.locale = config.locale  # for messages printed after the command fails
+    args.locale = config.service_locale  # for messages printed after the command fails (a pass then says its workbook's)
     return config
 
 

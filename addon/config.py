@@ -363,6 +363,12 @@ class Config(Strict):
 
     # --- derived helpers used across the engine ---
     @property
+    def service_locale(self) -> str:
+        """The language where no workbook decides (the service's log, `status`, failure alerts): `locale:`
+        when the file sets it, else the environment's (LANG, else zh-CN) rather than always Chinese."""
+        return self.locale if "locale" in self.model_fields_set else default_locale()
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

@@ -193,3 +193,15 @@ def test_setup_logging_writes_a_rotating_masked_file(tmp_path, monkeypatch):
     finally:
         teardown_logging(verbose)
     assert "debug shows with --verbose" in (tmp_path / "state" / "followup.log").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("env_lang", "said"), [("en_US.UTF-8", "Follow-up Add-on service: has never run"), ("C.UTF-8", "跟进助手服务：从未")])
+def test_without_locale_status_speaks_the_environments_language(tmp_path, monkeypatch, capsys, env_lang, said):
+    """`status` reads no workbook, so a config without `locale:` is answered in LANG's language (else Chinese)."""
+    from addon.cli import main
+
+    monkeypatch.setenv("LANG", env_lang)
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("source: {excel: book.xlsx}\nstate_dir: state\n", encoding="utf-8")
+    assert main(["status", "--config", str(cfg)]) == 1
+    assert capsys.readouterr().out.startswith(said)

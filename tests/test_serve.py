@@ -269,6 +269,16 @@ def test_alert_mail_in_both_languages(tmp_path):
         assert all("\n" not in str(v) and "\r" not in str(v) for v in msg.values())
 
 
+@pytest.mark.parametrize(("env_lang", "words"), [("en_US.UTF-8", "failed 3 runs in a row"), ("zh_CN.UTF-8", "已连续 3 次运行失败"), ("C.UTF-8", "已连续 3 次运行失败")])
+def test_without_locale_the_alert_speaks_the_environments_language(tmp_path, monkeypatch, env_lang, words):
+    """No workbook decides an alert's language (it may be about a workbook that cannot be opened)."""
+    monkeypatch.setenv("LANG", env_lang)
+    cfg = write_config(tmp_path, "")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("locale: en\n", ""), encoding="utf-8")
+    msg = alerts.compose_alert(load_config(cfg), "east", alert_entry())
+    assert words in msg["Subject"]
+
+
 def test_alert_goes_through_the_outbox_and_a_real_smtp_server(tmp_path):
     config = load_config(write_config(tmp_path, ""))
     assert alerts.send_alert(config, "east", alert_entry())

@@ -25,7 +25,7 @@ def _clean(value: str) -> str:
 def compose_alert(config: Config, workbook: str, entry: dict[str, Any], *, now: datetime | None = None) -> EmailMessage:
     """The alert mail for `workbook` whose status entry shows `consecutive_failures` failures in a row."""
     now = now or datetime.now(config.zone)
-    zh = config.locale.lower().startswith("zh")
+    zh = config.service_locale.lower().startswith("zh")
     failures = int(entry.get("consecutive_failures") or 0)
     last = entry.get("last_run") or {}
     host = socket.gethostname()

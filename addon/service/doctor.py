@@ -424,11 +424,13 @@ def run_checks(path: Path | None) -> tuple[str, list[Check]]:
 
 def _in_workbook_language(config: Config) -> Config:
     """Without `locale:`, a run speaks its workbook's language (pipeline.in_workbook_language); so does
-    the report about it. With `workbooks:` the report stays in the config's language (one document,
-    possibly several languages). A workbook that cannot be opened leaves the language as it is: its
-    own check says why."""
-    if "locale" in config.model_fields_set or config.workbooks:
+    the report about it. With `workbooks:` (one document, possibly several languages), or a workbook that
+    cannot be opened (its own check says why), the report speaks the environment's (Config.service_locale)."""
+    if "locale" in config.model_fields_set:
         return config
+    elsewhere = config.model_copy(update={"locale": config.service_locale})  # the environment's language
+    if config.workbooks:
+        return elsewhere
     from addon.backends import open_backend
     from addon.pipeline import in_workbook_language
 
@@ -439,7 +441,7 @@ def _in_workbook_language(config: Config) -> Config:
         finally:
             _let_go(backend)
     except Exception:  # noqa: BLE001 - the source check below reports the problem in full
-        return config
+        return elsewhere
     return in_workbook_language(config, names)
 
 

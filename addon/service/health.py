@@ -287,7 +287,7 @@ def _age(seconds: float | None, locale: str) -> str:
 
 def render_status(doc: dict[str, Any] | None, verdict: dict[str, Any], config: Config) -> str:
     """The human report, in the configured language."""
-    loc, zone = config.locale, config.zone
+    loc, zone = config.service_locale, config.zone
     if doc is None:
         colon = "：" if loc.lower().startswith("zh") else ": "
         return _t(loc, "title") + colon + _t(loc, "missing", path=status_path(config))

@@ -185,7 +185,7 @@ def workbook_lock(config: Config) -> Iterator[FileLock]:
         pid = read_pid(path)
         who = f" (pid {pid})" if pid else ""
         where = config.source.excel or config.source.google
-        if config.locale.lower().startswith("zh"):
+        if config.service_locale.lower().startswith("zh"):
             message = f"另一个进程{who}正在处理工作簿 {where}；请等它结束后再运行（服务运行中时无需手动运行）。"
         else:
             message = f"another process{who} is already running a pass on {where}; wait for it to finish and try again."

@@ -159,7 +159,7 @@ class Service:
         send_alert: Callable[[Config, str, dict[str, Any]], bool] = alerts.send_alert,
     ) -> None:
         self.config = config
-        self.locale = config.locale
+        self.locale = config.service_locale
         self.runner = runner
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         every = config.schedule.every
@@ -181,7 +181,7 @@ class Service:
         try:
             top_plan = Plan.from_config(self.config)
         except Invalid as error:
-            raise ConfigError(list(error.problems), Problem("config", "配置"), locale=self.config.locale) from None
+            raise ConfigError(list(error.problems), Problem("config", "配置"), locale=self.locale) from None
         self.board = StatusBoard(
             status_path(self.config), self.config.zone, heartbeat_every=self.heartbeat_seconds,
             schedule=describe(top_plan, self.locale), log_file=str(log_path(self.config)),
@@ -406,10 +406,10 @@ def _restore_signals(previous: dict[int, Any]) -> None:
 
 def serve(config: Config, verbose: bool = False, **options: Any) -> int:
     """Run the service until SIGTERM/SIGINT. 0 after a clean stop, 3 if another instance runs, 2 if the state folder is unusable."""
-    zh = config.locale.lower().startswith("zh")
+    zh = config.service_locale.lower().startswith("zh")
     try:
         config.state_path.mkdir(parents=True, exist_ok=True)
-        lock = service_lock(config.state_path, config.locale)
+        lock = service_lock(config.state_path, config.service_locale)
     except AlreadyRunning as error:
         print(str(error), file=sys.stderr, flush=True)
         return pipeline.EXIT_SOURCE
