@@ -12,6 +12,7 @@ from addon.backends.base import Backend, SourceUnavailable
 from addon.backends.excel import EXCEL_SUFFIXES, ExcelBackend, check_readable
 from addon.config import Config, default_locale, load_config
 from addon.core.fields import GUESSABLE, lang_index, workbook_locale
+from addon.i18n import locale_for_lang
 from addon.model import TabSpec, WriteSet
 from addon.pipeline import Recognised, find_roles, guessed_tab_words, resolve_tabs
 
@@ -27,29 +28,15 @@ def init_lang(names: list[str] | None, config: Config | None = None) -> str:
     if config is not None and "locale" in config.model_fields_set:
         locale = config.locale
     else:
-        locale = workbook_locale(names, otherwise=default_locale()) if names else default_locale()
+        locale = workbook_locale(names or [], otherwise=default_locale())
     return ("zh", "en")[lang_index(locale)]
-
-
-def _sheet_names(path: Path) -> list[str] | None:
-    """An existing workbook's tab names, None when there is none yet or it cannot be read (init says why later)."""
-    if not path.is_file():
-        return None
-    backend = ExcelBackend(path)
-    try:
-        return backend.sheet_names()
-    except SourceUnavailable:
-        return None
-    finally:
-        backend.close()
 
 
 def init_excel(path: Path, lang: str | None = None, config: Config | None = None) -> str:
     """Create the workbook from the template, or add only the missing template tabs to an existing one
     (tabs and headers named in `config` count as present); then leave a starter config.yaml beside it when
     that folder has none (`write_starter_config`), naming the user's own tabs recognised by their headers."""
-    lang = lang or init_lang(_sheet_names(path), config)
-    said, recognised = _give_template_tabs(path, lang, config)
+    said, recognised, lang = _give_template_tabs(path, lang, config)
     starter = write_starter_config(path, {role: tab for role, (tab, _) in recognised.items()})
     said += _recognised_text(recognised, lang, in_starter=starter is not None)
     if starter is None:
@@ -77,22 +64,23 @@ def _recognised_text(recognised: Recognised, lang: str, *, in_starter: bool) -> 
     """One line per tab recognised by its headers, and how to make that explicit."""
     lines = []
     for role, (tab, headers) in recognised.items():
-        message, fix = guessed_tab_words(role, tab, headers, "zh-CN" if lang == "zh" else "en")
+        message, fix = guessed_tab_words(role, tab, headers, locale_for_lang(lang))
         if in_starter:
             fix = f"已写入 config.yaml：tabs: {role}: {tab}" if lang == "zh" else f"config.yaml says so: `tabs: {role}: {tab}`"
         lines.append(f"\n{message}{'；' if lang == 'zh' else '. '}{fix}")
     return "".join(lines)
 
 
-def _give_template_tabs(path: Path, lang: str, config: Config | None) -> tuple[str, Recognised]:
-    """What init does to the workbook itself, the sentence that says so, and the user's tabs recognised by their headers."""
+def _give_template_tabs(path: Path, lang: str | None, config: Config | None) -> tuple[str, Recognised, str]:
+    """What init does to the workbook itself, the sentence that says so, the user's tabs recognised by their
+    headers, and the language it spoke (`lang`, else `init_lang`: the workbook is opened once for both)."""
     from addon.templates import template_tabs
 
-    zh = lang == "zh"
     if path.suffix.lower() not in EXCEL_SUFFIXES:
         raise NotAWorkbookName(f"{path.name}: init creates .xlsx or .xlsm workbooks; name the file e.g. sales.xlsx",
                                zh=f"{path.name}：init 只能创建 .xlsx 或 .xlsm 工作簿；请使用如 sales.xlsx 这样的文件名")
     if not path.exists():
+        lang = lang or init_lang(None, config)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".xlsm":
             _copy_new(macro_template(lang), path)  # the buttons and their VBA come with the template
@@ -100,20 +88,22 @@ def _give_template_tabs(path: Path, lang: str, config: Config | None) -> tuple[s
             from addon.backends.xlsx_new import write_new_workbook
 
             write_new_workbook(path, template_tabs(lang))
-        return (f"已创建 {path}" if zh else f"Created {path}"), {}
+        return (f"已创建 {path}" if lang == "zh" else f"Created {path}"), {}, lang
     check_readable(path)
     backend = ExcelBackend(path)
     try:
+        lang = lang or init_lang(backend.sheet_names(), config)
         missing, recognised = missing_template_tabs(backend, lang, config)
     finally:
         backend.close()
+    zh = lang == "zh"
     if not missing:
-        return (f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"), recognised
+        return (f"{path} 已包含客户、跟进记录和团队工作表，未做改动" if zh else f"{path} already has Customers, FollowUps and Team tabs; nothing changed"), recognised, lang
     from addon.backends.xlsx_package import update_workbook
 
     update_workbook(path, WriteSet(columns=None, tabs=missing), add_only=True)
     added = ", ".join(t.name for t in missing)
-    return (f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"), recognised
+    return (f"已向 {path} 添加工作表：{added}" if zh else f"Added to {path}: {added}"), recognised, lang
 
 
 # The shipped config.yaml runs the demo; a starter config for a user's workbook changes just these lines.
