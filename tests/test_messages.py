@@ -12,7 +12,7 @@ import pytest
 
 from addon.config import load_config
 from addon.core.reminders import KINDS, Item, Message, Section
-from addon.notify.messages import compose, message_id, subject
+from addon.notify.messages import MAIL_POLICY, compose, message_id, subject
 from addon.notify.transports import ConsoleTransport, OutboxTransport, outbox_name
 from tests.test_reminders_plan import AS_OF, LINK, run_plan
 
@@ -32,8 +32,9 @@ def digest(items: list[Item], *, to: str = "zhang@example.com", name: str = "张
 
 
 def roundtrip(email: EmailMessage) -> EmailMessage:
-    """What a receiving client sees: the wire bytes parsed by the stdlib parser."""
-    return message_from_bytes(email.as_bytes(policy=policy.SMTP), policy=policy.default)  # type: ignore[return-value]
+    """What a receiving client sees: the wire bytes (the message's own policy, as smtplib sends them)
+    parsed by the stdlib parser."""
+    return message_from_bytes(email.as_bytes(), policy=policy.default)  # type: ignore[return-value]
 
 
 def parts(email: EmailMessage) -> tuple[str, str]:
@@ -58,13 +59,46 @@ def test_subject_zh_and_en() -> None:
     assert subject(digest(mixed[3:4], locale="en")) == "[Follow-up] 1 customer due today — 2026-11-23"
 
 
+def many(n: int, status: str, first: int) -> list[Item]:
+    return [item(f"C{first + k}", f"Customer {first + k}", status, 1) for k in range(n)]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+@pytest.mark.parametrize("counts", [(3, 0, 0), (12, 3, 4), (123, 45, 67), (1234, 0, 5678)])
+def test_long_subjects_read_back_exactly_with_short_header_lines(locale: str, counts: tuple[int, int, int]) -> None:
+    # "[Follow-up] 12 customers overdue, 3 due today, 4 due soon — 2026-11-23" does not fit on one
+    # header line: folded by the stdlib's own policy it read back with two spaces before the dash.
+    overdue, today, soon = counts
+    message = digest([*many(overdue, "overdue", 1), *many(today, "due_today", 10_001), *many(soon, "due_soon", 20_001)], locale=locale)
+    raw = compose(message, config(), now=NOW).as_bytes()
+    header_block = raw.split(b"\r\n\r\n", 1)[0]
+    assert header_block.isascii() and max(len(line) for line in header_block.split(b"\r\n")) <= 78
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject(message)
+    assert message_from_bytes(raw, policy=policy.compat32)["Subject"] is not None  # old-style readers parse it too
+
+
+@pytest.mark.parametrize("text", [
+    "plain ascii " * 6 + "end",  # folded right after "Subject:" by the stdlib: read back with a leading space
+    "Alexandra Montgomery-Smith and Bartholomew Featherstonehaugh — 12 overdue — ok",
+    "跟进" * 40 + " — é",
+    "two  spaces  kept  " * 5 + "end",
+])
+def test_any_subject_text_reads_back_exactly(text: str) -> None:
+    email = EmailMessage(policy=MAIL_POLICY)
+    email["Subject"] = text
+    email.set_content("x")
+    raw = email.as_bytes()
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == text
+    assert max(len(line) for line in raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")) <= 78
+
+
 def test_chinese_headers_and_body_survive_the_round_trip() -> None:
     received = roundtrip(compose(digest(THREE), config(), now=NOW))
     assert received["Subject"] == "[跟进提醒] 3 位客户逾期未跟进 — 2026-11-23"
     assert received["To"].addresses[0].display_name == "张三"
     assert received["To"].addresses[0].addr_spec == "zhang@example.com"
     assert received["From"].addresses[0].display_name == "跟进助手"
-    raw = compose(digest(THREE), config(), now=NOW).as_bytes(policy=policy.SMTP)
+    raw = compose(digest(THREE), config(), now=NOW).as_bytes()
     header_block = raw.split(b"\r\n\r\n", 1)[0]
     assert header_block.isascii()  # RFC 2047 encoded, not raw UTF-8
     text, html = parts(received)
@@ -94,7 +128,7 @@ def test_message_id_is_stable_per_recipient_kind_day() -> None:
 
 def test_crlf_in_a_display_name_cannot_add_a_header() -> None:
     evil = digest(THREE, name="张三\r\nBcc: spy@evil.example")
-    raw = compose(evil, config(), now=NOW).as_bytes(policy=policy.SMTP)
+    raw = compose(evil, config(), now=NOW).as_bytes()
     headers = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\nBcc:" not in headers and b"\nBcc:" not in raw  # the greeting uses the cleaned name too
     received = roundtrip(compose(evil, config(), now=NOW))
@@ -104,7 +138,7 @@ def test_crlf_in_a_display_name_cannot_add_a_header() -> None:
 
 def test_crlf_in_a_customer_name_stays_in_the_body() -> None:
     message = digest([item("C1", "Evil\r\nBcc: spy@evil.example\r\n\r\nbody")])
-    raw = compose(message, config(), now=NOW).as_bytes(policy=policy.SMTP)
+    raw = compose(message, config(), now=NOW).as_bytes()
     received = roundtrip(compose(message, config(), now=NOW))
     assert received["Bcc"] is None and raw.count(b"\r\nBcc:") == 0
 

@@ -82,6 +82,24 @@ def test_starttls_with_auth_delivers_everything_once(tmp_path: Path, monkeypatch
         assert all(m.mail_from == "bot@sales.example.com" for m in server.messages)
 
 
+def test_a_long_english_subject_arrives_exactly(tmp_path: Path) -> None:
+    from addon.core.reminders import Message, Section
+    from addon.notify.messages import compose, subject
+    from tests.test_messages import many
+
+    items = (*many(12, "overdue", 1), *many(3, "due_today", 101), *many(4, "due_soon", 201))
+    message = Message("digest", "amy@example.com", "Amy Lee", AS_OF, "en", (Section("own", items),), LINK)
+    assert len("Subject: " + subject(message)) > 78  # must be folded on the wire
+    with SmtpServer(mode="plain") as server:
+        config = smtp_config(tmp_path, server)
+        transport = build_transport(config)
+        try:
+            transport.send(compose(message, config))
+        finally:
+            transport.close()
+        assert server.messages[0].email["Subject"] == "[Follow-up] 12 customers overdue, 3 due today, 4 due soon — 2026-11-23"
+
+
 def test_ssl_on_connect_with_auth(tmp_path: Path) -> None:
     with SmtpServer(mode="ssl", auth=("bot", PASSWORD), tmp=tmp_path) as server:
         config = smtp_config(tmp_path, server, username="bot", password=PASSWORD)

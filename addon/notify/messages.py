@@ -2,7 +2,7 @@
 
 Safety lives here, not in the templates: every header value is stripped of control characters (a
 name with CR/LF cannot add a header), HTML is autoescaped, non-ASCII headers are RFC 2047-encoded by
-the stdlib SMTP policy, and the Message-ID is a stable hash of (recipient, kind, day) so a resend
+`MAIL_POLICY` (the stdlib SMTP policy, with whole-word encoding of a non-ASCII subject), and the Message-ID is a stable hash of (recipient, kind, day) so a resend
 after a crash can be recognised by the receiving side.
 """
 
@@ -12,9 +12,10 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,30 @@ from addon.i18n import format_date, format_days, status_label, text
 
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 PRODUCT = ("跟进助手", "Follow-up Add-on")
+
+
+class _MailPolicy(EmailPolicy):
+    """policy.SMTP, except that the Subject is folded by the classic `email.header.Header` encoder.
+
+    The policy's own folder keeps the space before an encoded word at the end of a folded line (a
+    long English subject with "—" read back with two spaces before the dash), and folds a long
+    all-ASCII subject right after "Subject:" (read back with a leading space). Header folds ASCII
+    at a space and encodes non-ASCII text whole as RFC 2047 words, both of which read back exactly."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() != "subject":
+            return super().fold(name, value)
+        text = str(value)
+        encoded = Header(text, "us-ascii" if text.isascii() else "utf-8", header_name=name).encode(linesep=self.linesep)
+        return f"{name}: {encoded}{self.linesep}"
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() != "subject":
+            return super().fold_binary(name, value)
+        return self.fold(name, value).encode("ascii")
+
+
+MAIL_POLICY = _MailPolicy(linesep="\r\n")  # policy.SMTP is EmailPolicy(linesep="\r\n"); plus the Subject rule above
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
@@ -160,7 +185,7 @@ def sender_address(config: Config) -> Address:
 def compose(message: Message, config: Config, *, now: datetime | None = None, resend: int = 0) -> EmailMessage:
     """The email for a planned message. `now` (aware or naive UTC) is for the Date header; tests pin it."""
     sender = sender_address(config)
-    email = EmailMessage(policy=policy.SMTP)
+    email = EmailMessage(policy=MAIL_POLICY)
     email["Subject"] = subject(message)
     email["From"] = sender
     email["To"] = _address(message.to_name, message.to)

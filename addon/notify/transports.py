@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -78,7 +77,7 @@ class OutboxTransport:
         target = self.folder / outbox_name(msg)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            data = msg.as_bytes(policy=policy.SMTP)
+            data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))  # as smtplib sends it
             fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
             try:
                 with os.fdopen(fd, "wb") as handle:
