@@ -124,7 +124,11 @@ def test_dates_accepted(cell: object, expected: ParsedDate) -> None:
         ("0202-01-05", "date.out_of_range"),
         ("2205-01-05", "date.out_of_range"),
         ("25/1/2", "date.unparseable"),  # two-digit year
-        ("1月2日", "date.unparseable"),  # no year
+        ("1月2日", "date.no_year"),
+        ("11/20", "date.no_year"),
+        ("20 Nov", "date.no_year"),
+        ("2月30日", "date.nonexistent"),  # no year, and no such day in any year
+        ("Nov 2026", "date.unparseable"),  # a month, not a day
         ("yesterday", "date.unparseable"),
         ("Foo 2, 2025", "date.unparseable"),
         ("2025", "date.unparseable"),  # a year alone; as a serial it would be 1905
@@ -144,6 +148,19 @@ def test_dates_rejected(cell: object, code: str) -> None:
     result = parse_date(cell)
     assert isinstance(result, Invalid)
     assert result.code == code
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("11月20日", "11|20"), ("11月20号 下午3点", "11|20"), ("１１月２０日", "11|20"),
+        ("11/20", "11|20"), ("20/11", "11|20"), ("20.11.", "11|20"), ("11-20 14:30", "11|20"),
+        ("Nov 20", "11|20"), ("20 November", "11|20"), ("November 3rd", "11|3"), ("2月29日", "2|29"),
+        ("3/4", ""),  # March 4 or 3 April: no reading is certain
+    ],
+)
+def test_a_month_and_day_without_a_year_is_named_as_such(text: str, detail: str) -> None:
+    assert parse_date(text) == Invalid("date.no_year", detail)
 
 
 def test_ambiguous_date_carries_both_readings() -> None:

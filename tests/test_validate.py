@@ -364,6 +364,34 @@ def test_followup_date_problems_are_errors_and_the_row_is_excluded() -> None:
     assert ds.issues[1].value == "2025/13/45"
 
 
+def test_a_date_without_a_year_says_so_and_shows_the_year_to_add() -> None:
+    # as of 2025-03-10: a contact cannot lie in the future, so its example year may be last year's.
+    rows = (
+        customers(c(customer_id="C001", name="甲", next_follow_up="3月20日")),
+        followups(
+            f(customer_id="C001", date="3月8日"),
+            f(customer_id="C001", date="11/20"),
+            f(customer_id="C001", date="2月29日"),
+            f(customer_id="C001", date="3/4"),
+        ),
+    )
+    ds = check(*rows)
+    assert found(ds) == [
+        ("客户", 2, "下次跟进日期", "warning", "date.no_year"),
+        *[("跟进记录", row, "跟进日期", "error", "date.no_year") for row in (2, 3, 4, 5)],
+    ]
+    assert ds.followups == []
+    assert [(i.message, i.suggestion) for i in ds.issues[:3]] == [
+        ("下次跟进日期“3月20日”没有写年份，已忽略", "写上年份，例如 2025年3月20日"),
+        ("跟进日期“3月8日”没有写年份", "写上年份，例如 2025年3月8日"),
+        ("跟进日期“11/20”没有写年份", "写上年份，例如 2024年11月20日"),
+    ]
+    assert ds.issues[3].suggestion == "写上年份，例如 2024年2月29日"
+    english = check(*rows, cfg=EN)
+    assert (english.issues[2].message, english.issues[2].suggestion) == ("跟进日期 '11/20' has no year", "Add the year, e.g. 2024-11-20")
+    assert english.issues[4].suggestion == "Add the year, e.g. 2025-01-02"  # 3/4: which is the month is not certain
+
+
 def test_future_followups_are_errors_but_later_today_is_fine() -> None:
     ds = check(
         customers(c(customer_id="C001", name="甲")),

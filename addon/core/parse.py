@@ -42,7 +42,7 @@ SERIAL_MAX = (date(2100, 12, 31) - _EXCEL_EPOCH.date()).days  # 73415
 class Invalid:
     """Why a cell is not the value we wanted. `detail` is locale-neutral data for the message."""
 
-    code: str  # cell.error | date.unparseable | date.nonexistent | date.ambiguous | date.time_only | date.out_of_range | number.unparseable | bool.unknown
+    code: str  # cell.error | date.unparseable | date.nonexistent | date.ambiguous | date.no_year | date.time_only | date.out_of_range | number.unparseable | bool.unknown
     detail: str = ""
 
 
@@ -152,6 +152,14 @@ _DMY = re.compile(rf"(?P<a>\d{{1,2}})(?P<sep>[-/.])(?P<b>\d{{1,2}})(?P=sep)(?P<y
 _NAMED_DMY = re.compile(rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s-]+(?P<mon>[A-Za-z]{{3,9}})\.?,?[\s-]+(?P<y>\d{{4}}){_TAIL}")
 _NAMED_MDY = re.compile(rf"(?P<mon>[A-Za-z]{{3,9}})\.?[\s-]+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?[\s-]+(?P<y>\d{{4}}){_TAIL}")
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+# A month and day without a year ("11月20日", "11/20", "20 Nov"): told apart from unreadable text so
+# the message can say what is missing. The year is not guessed: a wrong guess moves a contact a year.
+_NO_YEAR = (
+    re.compile(rf"(?P<mo>\d{{1,2}})\s*月\s*(?P<d>\d{{1,2}})\s*[日号]?{_TAIL}"),
+    re.compile(rf"(?P<a>\d{{1,2}})(?P<sep>[-/.])(?P<b>\d{{1,2}})\.?{_TAIL}"),
+    re.compile(rf"(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[\s-]+(?P<mon>[A-Za-z]{{3,9}})\.?{_TAIL}"),
+    re.compile(rf"(?P<mon>[A-Za-z]{{3,9}})\.?[\s-]+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?{_TAIL}"),
+)
 
 _MONTHS = {
     name: index
@@ -287,8 +295,35 @@ def _parse_text(raw: str, zone: tzinfo | None) -> ParsedDate | Invalid:
     try:
         parsed = datetime.fromisoformat(text)  # 20250102T1430, 2025-W01-4 and other ISO forms
     except ValueError:
-        return Invalid("date.unparseable")
+        return _without_year(text) or Invalid("date.unparseable")
     return _from_datetime(parsed, zone)
+
+
+def _without_year(text: str) -> Invalid | None:
+    """`date.no_year` for a month and day alone; detail "month|day" when the reading is certain."""
+    for pattern in _NO_YEAR:
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        groups = match.groupdict()
+        if groups.get("mon") is not None:
+            month = _MONTHS.get(groups["mon"].lower())
+            if month is None:
+                continue
+            day = int(groups["d"])
+        elif groups.get("mo") is not None:
+            month, day = int(groups["mo"]), int(groups["d"])
+        else:
+            reading = _day_month(int(groups["a"]), int(groups["b"]), groups["sep"])
+            if isinstance(reading, Invalid):
+                return Invalid("date.no_year")
+            day, month = reading
+        try:
+            date(2000, month, day)  # a leap year: 2月29日 is a real day
+        except ValueError:
+            return Invalid("date.nonexistent")
+        return Invalid("date.no_year", f"{month}|{day}")
+    return None
 
 
 def _from_datetime(value: datetime, zone: tzinfo | None) -> ParsedDate | Invalid:

@@ -104,6 +104,8 @@ MESSAGES: Catalog = {
     "date.nonexistent.fix": ("检查月份（1–12）和日期；日期请写成 2025-01-02", "Check the month (1–12) and the day; write dates like 2025-01-02"),
     "date.ambiguous": ("{column}“{value}”有歧义：可能是 {a}，也可能是 {b}{effect}", "{column} '{value}' is ambiguous: {a} or {b}{effect}"),
     "date.ambiguous.fix": ("请按年-月-日书写，例如 {a}", "Write it year first, e.g. {a}"),
+    "date.no_year": ("{column}“{value}”没有写年份{effect}", "{column} '{value}' has no year{effect}"),
+    "date.no_year.fix": ("写上年份，例如 {a}", "Add the year, e.g. {a}"),
     "date.time_only": ("{column}“{value}”只有时间没有日期{effect}", "{column} '{value}' is a time without a date{effect}"),
     "date.time_only.fix": ("补上日期，例如 2025-01-02 14:30", "Add the date, e.g. 2025-01-02 14:30"),
     "date.out_of_range": ("{column}“{value}”的年份不在 1900–2100 之间{effect}", "{column} '{value}' has a year outside 1900–2100{effect}"),
@@ -183,7 +185,7 @@ MESSAGES: Catalog = {
     "none": ("无", "none"),
 }
 
-_DATE_CODES: Final = ("date.unparseable", "date.nonexistent", "date.ambiguous", "date.time_only", "date.out_of_range")
+_DATE_CODES: Final = ("date.unparseable", "date.nonexistent", "date.ambiguous", "date.no_year", "date.time_only", "date.out_of_range")
 
 
 class _Marker:
@@ -375,7 +377,24 @@ class _Run:
         effect = "" if severity == "error" else self.t("effect.ignored_suffix")
         code = problem.code if problem.code in _DATE_CODES or problem.code == "cell.error" else "date.unparseable"
         a, _, b = problem.detail.partition("|")
+        if code == "date.no_year":
+            a, b = self._with_year(int(a or 1), int(b or 2), past=field == "date"), ""
         self.add(tab, row, field, display(cell), severity, code, effect=effect, a=a, b=b)
+
+    def _with_year(self, month: int, day: int, *, past: bool) -> str:
+        """The example a fix shows for a month and day: the nearest such day this year or after, or on
+        or before today for a contact that cannot lie in the future (only words: nothing is applied)."""
+        step = -1 if past else 1
+        year = self.as_of.year
+        for candidate in range(self.as_of.year, self.as_of.year + 8 * step, step):
+            try:
+                day_then = date(candidate, month, day)
+            except ValueError:  # 2月29日 outside a leap year
+                continue
+            if not (past and day_then > self.as_of):
+                year = candidate
+                break
+        return f"{year}年{month}月{day}日" if self.zh else f"{year}-{month:02d}-{day:02d}"
 
     def vocab_value(self, kind: str, cell: Cell) -> str | _Marker | None:
         """Canonical value, None when blank, _UNKNOWN or _ERR; cached per distinct cell value."""
