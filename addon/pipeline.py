@@ -8,22 +8,24 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from addon.backends import Backend, SourceUnavailable, open_backend
-from addon.config import Config
+from addon.config import Config, default_locale
 from addon.core import cadence, render
 from addon.core.clock import today
 from addon.core.fields import (
     GUESSABLE,
     OWNED_TABS,
     TAB_NAMES,
+    find_header_row,
     find_tab,
     guess_tabs,
     header_aliases,
+    headers_locale,
     lang_index,
     normalize,
     workbook_locale,
@@ -134,13 +136,20 @@ class RunResult:
         return doc
 
 
-def in_workbook_language(config: Config, sheet_names: list[str]) -> Config:
-    """A config that does not set `locale:` speaks the workbook's language (judged by its tab names),
-    so an English workbook gets English columns, tabs and messages rather than the Chinese default."""
+def in_workbook_language(config: Config, sheet_names: list[str], headers: Sequence[object] = ()) -> Config:
+    """A config that does not set `locale:` speaks the workbook's language (spoken_locale), so an English
+    workbook gets English columns, tabs and messages rather than the Chinese default."""
     if "locale" in config.model_fields_set:
         return config
-    locale = workbook_locale(sheet_names)
+    locale = spoken_locale(sheet_names, headers)
     return config if locale == config.locale else config.model_copy(update={"locale": locale})
+
+
+def spoken_locale(sheet_names: Sequence[str], headers: Sequence[object] = ()) -> str:
+    """A workbook's language: judged by its tab names; when they say nothing ("Sheet1"), by the `headers`
+    of its tabs recognised by their headers; else the environment's (config.default_locale). One rule
+    for a run, the Excel buttons and `init`, so they never write a workbook in two languages."""
+    return workbook_locale(sheet_names, otherwise="") or headers_locale(headers) or default_locale()
 
 
 def _quiet(_: str) -> None:
@@ -189,6 +198,25 @@ class Roles:
     tables: Mapping[str, Table]
     guessed: Recognised = field(default_factory=dict)
 
+    def headers(self, config: Config) -> list[Cell]:
+        """The headers that make the Customers and FollowUps tabs what they are: those they were recognised
+        by, else (tabs named in config.yaml) the recognised cells of the Customers header row. What tells
+        the workbook's language when its tab names do not (spoken_locale)."""
+        if self.guessed:
+            return [h for _, headers in self.guessed.values() for h in headers]
+        for role in ("customers", "followups"):
+            tab = self.tabs.get(role)
+            if tab is None or tab not in self.tables:
+                continue
+            try:
+                rows = self.tables[tab].rows
+            except SourceUnavailable:
+                continue
+            index, found = find_header_row(rows, header_aliases(role, getattr(config.columns, role)))
+            if found:
+                return [rows[index][column] for column in found.values()]
+        return []
+
 
 def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
     """Start reading the tabs of each role, found by name (resolve_tabs). A Customers or FollowUps tab
@@ -219,11 +247,14 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
     return Roles(tabs=roles, tables=tables, guessed=guessed)
 
 
-def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Dataset, Mapping[str, Table | None], list[str]]:
-    """Read the tabs (in one pass) and validate them."""
+def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Config, Dataset, Mapping[str, Table | None], list[str]]:
+    """Read the tabs (in one pass) and validate them, in the workbook's language (the config is returned
+    with it: see in_workbook_language)."""
     progress(f"reading {backend.location}")
     names = backend.sheet_names()
     found = find_roles(backend, config, names)
+    names_silent = "locale" not in config.model_fields_set and not workbook_locale(names, otherwise="")
+    config = in_workbook_language(config, names, found.headers(config) if names_silent else ())
     roles = found.tabs
     by_role = TabsByRole(found.tables, roles)
     progress("validating rows")
@@ -238,7 +269,7 @@ def load(config: Config, backend: Backend, as_of: date, progress: Progress = _qu
     kept: dict[str, Table | None] = {role: by_role[role] for role in ("customers", "runlog")}
     if notes:
         dataset = replace(dataset, issues=notes + dataset.issues)
-    return dataset, kept, names
+    return config, dataset, kept, names
 
 
 _MISSING_TAB = {
@@ -341,13 +372,12 @@ def run(
     started, clock = datetime.now(config.zone).replace(tzinfo=None), time.monotonic()
     as_of = as_of or today(config)
     backend = backend or open_backend(config)
-    config = in_workbook_language(config, backend.sheet_names())
     if write and not dry_run:
         check = getattr(backend, "check_writable", None)
         if check is not None:
             check()  # a locked workbook is refused before anything is sent
     with gc_paused():  # the pass builds about a million acyclic records; see addon.gc_pause
-        dataset, tables, names = load(config, backend, as_of, progress)
+        config, dataset, tables, names = load(config, backend, as_of, progress)
         result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started)
         result.blocked = setup_errors(dataset)
         if not result.blocked:

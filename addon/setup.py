@@ -5,30 +5,36 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from addon.backends.base import Backend, SourceUnavailable
 from addon.backends.excel import EXCEL_SUFFIXES, ExcelBackend, check_readable
-from addon.config import Config, default_locale, load_config
-from addon.core.fields import GUESSABLE, lang_index, workbook_locale
+from addon.config import Config, load_config
+from addon.core.fields import GUESSABLE, lang_index
 from addon.i18n import locale_for_lang
 from addon.model import TabSpec, WriteSet
-from addon.pipeline import Recognised, find_roles, guessed_tab_words, resolve_tabs
+from addon.pipeline import (
+    Recognised,
+    find_roles,
+    guessed_tab_words,
+    resolve_tabs,
+    spoken_locale,
+)
 
 
 class NotAWorkbookName(SourceUnavailable):
     """`init --excel new.csv`: a wrong argument (exit 2), not a source that cannot be reached (exit 3)."""
 
 
-def init_lang(names: list[str] | None, config: Config | None = None) -> str:
-    """init's language when `--lang` is not given: the config's `locale:` when it sets one, else an existing
-    workbook's own (judged by its tab names, so an English workbook gets English tabs beside its own),
-    else the environment's (LANG, else zh)."""
+def init_lang(names: list[str] | None, config: Config | None = None, headers: Sequence[object] = ()) -> str:
+    """init's language when `--lang` is not given: the config's `locale:` when it sets one, else the one a
+    run would speak (pipeline.spoken_locale: an existing workbook's tab names, else the headers of its tabs
+    recognised by them, so an English workbook gets English tabs beside its own; else LANG, else zh)."""
     if config is not None and "locale" in config.model_fields_set:
         locale = config.locale
     else:
-        locale = workbook_locale(names or [], otherwise=default_locale())
+        locale = spoken_locale(names or [], headers)
     return ("zh", "en")[lang_index(locale)]
 
 
@@ -46,18 +52,20 @@ def init_excel(path: Path, lang: str | None = None, config: Config | None = None
                         f"run: followup run --config {starter}")
 
 
-def missing_template_tabs(backend: Backend, lang: str, config: Config | None = None) -> tuple[list[TabSpec], Recognised]:
-    """The template tabs a workbook lacks, and its own tabs recognised by their headers instead (a follow-up
-    log called "Calls" gets no empty FollowUps tab beside it: the runs would read the empty one)."""
+def missing_template_tabs(backend: Backend, lang: str | None, config: Config | None = None) -> tuple[list[TabSpec], Recognised, str]:
+    """The template tabs a workbook lacks, its own tabs recognised by their headers instead (a follow-up
+    log called "Calls" gets no empty FollowUps tab beside it: the runs would read the empty one), and the
+    language of the tabs to add (`lang`, else init_lang)."""
     from addon.templates import template_tabs
 
     config = config or load_config(None)
     names = backend.sheet_names()
-    roles, guessed = resolve_tabs(names, config), {}
+    roles, guessed, headers = resolve_tabs(names, config), {}, []
     if any(roles[role] is None for role in GUESSABLE):  # else no tab needs reading
         found = find_roles(backend, config, names)
-        roles, guessed = found.tabs, found.guessed
-    return [tab for tab in template_tabs(lang, examples=False) if roles.get(tab.role) is None], guessed
+        roles, guessed, headers = found.tabs, found.guessed, found.headers(config)
+    lang = lang or init_lang(names, config, headers)
+    return [tab for tab in template_tabs(lang, examples=False) if roles.get(tab.role) is None], guessed, lang
 
 
 def _recognised_text(recognised: Recognised, lang: str, *, in_starter: bool) -> str:
@@ -92,8 +100,7 @@ def _give_template_tabs(path: Path, lang: str | None, config: Config | None) -> 
     check_readable(path)
     backend = ExcelBackend(path)
     try:
-        lang = lang or init_lang(backend.sheet_names(), config)
-        missing, recognised = missing_template_tabs(backend, lang, config)
+        missing, recognised, lang = missing_template_tabs(backend, lang, config)
     finally:
         backend.close()
     zh = lang == "zh"
@@ -198,9 +205,8 @@ def init_google(sheet: str, lang: str | None = None, config: Config | None = Non
     from addon.backends.google import open_sheet
 
     backend = open_sheet(sheet, config)
-    lang = lang or init_lang(backend.sheet_names(), config)
+    missing, recognised, lang = missing_template_tabs(backend, lang, config)
     zh = lang == "zh"
-    missing, recognised = missing_template_tabs(backend, lang, config)
     if missing:
         backend.write(WriteSet(columns=None, tabs=missing))
         added = ", ".join(t.name for t in missing)

@@ -23,7 +23,7 @@ from typing import Any
 
 from addon.backends.base import SourceUnavailable
 from addon.backends.xlwings_live import XlwingsBackend
-from addon.config import Config, ConfigError, load_config
+from addon.config import Config, ConfigError, default_locale, load_config
 from addon.core.fields import OWNED_TABS, lang_index, workbook_locale
 from addon.core.reminders import skipped_text
 from addon.i18n import progress_step, text
@@ -220,7 +220,7 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
     config: Config | None = None
     try:
         names = [s.name for s in book.sheets]
-        ui.locale = workbook_locale(names)
+        ui.locale = workbook_locale(names, otherwise=default_locale())  # until the config, then the run, says
     except Exception:
         pass
     ui.status(ui.t("starting"))
@@ -232,7 +232,7 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
             if needs_config:
                 raise
             config = None
-        if config is not None:
+        if config is not None and "locale" in config.model_fields_set:
             ui.locale = config.locale
         with _file_log(config):
             return action(book, config, backend, ui)  # type: ignore[arg-type]
@@ -269,10 +269,18 @@ def open_settings(book: Any | None = None) -> Any:
     return _button(_open_settings, book, needs_config=False)
 
 
+def _spoken(config: Config, ui: ExcelUI) -> Config:
+    """The config a run used, whose language the dialogs after it speak (without `locale:` the run
+    judges it from the workbook: pipeline.in_workbook_language)."""
+    ui.locale = config.locale
+    return config
+
+
 def _check_now(book: Any, config: Config, backend: XlwingsBackend, ui: ExcelUI) -> Any:
     from addon import pipeline
 
     result = pipeline.run(config, send=False, backend=backend, progress=ui.progress, mode="excel")
+    config = _spoken(result.config, ui)
     counts = result.status_counts()
     errors = result.errors
     warnings = len(result.dataset.issues) - errors
@@ -294,6 +302,7 @@ def _refresh_kpis(book: Any, config: Config, backend: XlwingsBackend, ui: ExcelU
     from addon.core.kpi_tab import kpi_tab
 
     result = pipeline.run(config, send=False, write=False, backend=backend, progress=ui.progress, mode="kpi")
+    config = _spoken(result.config, ui)
     tab: TabSpec = kpi_tab(result.kpis, result.dataset, config.locale)
     other = OWNED_TABS["kpi"][1 - lang_index(config.locale)]
     stale = [other] if other in backend.sheet_names() and other != tab.name else []
@@ -317,6 +326,7 @@ def _send_reminders(book: Any, config: Config, backend: XlwingsBackend, ui: Exce
     from addon.notify.send import ALREADY_SENT, DRY_RUN, SENT
 
     preview = pipeline.run(config, dry_run=True, backend=backend, progress=ui.progress, mode="remind")
+    config = _spoken(preview.config, ui)
     due = [m for m in preview.messages if m.outcome == DRY_RUN]
     broken = [m for m in preview.messages if m.outcome not in (DRY_RUN, ALREADY_SENT, "already_refused", "in_progress")]
     already = sum(1 for m in preview.messages if m.outcome == ALREADY_SENT)

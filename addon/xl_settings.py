@@ -277,8 +277,9 @@ def workbook_config(
         overrides, where = parse_settings(settings_rows, settings_tab)
     yaml_path = folder / DEFAULT_CONFIG_NAME if folder is not None else None
     has_yaml = yaml_path is not None and yaml_path.is_file()
-    if "locale" not in overrides and not (has_yaml and _locale_set_in(yaml_path)):  # type: ignore[arg-type]
-        overrides["locale"] = workbook_locale(sheet_names)
+    by_names = workbook_locale(sheet_names, otherwise="")  # when the tab names are silent the run decides
+    if by_names and "locale" not in overrides and not (has_yaml and _locale_set_in(yaml_path)):  # type: ignore[arg-type]
+        overrides["locale"] = by_names
     overrides["source"] = {"excel": fullname}
     base_dir = folder or fallback_dir
     if has_yaml:

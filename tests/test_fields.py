@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from addon.core.fields import workbook_locale
+from addon.core.fields import headers_locale, workbook_locale
 
 
 def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
@@ -37,3 +37,10 @@ def test_no_guess_when_it_could_be_wrong() -> None:
     # Team is never guessed: a wrong guess would address reminders to whoever that tab lists.
     assert _guess({"People": [["Name", "Email", "Manager"]]}) == {}
     assert _guess({"Calls": CALLS}, ("customers",)) == {}  # a log is no customer list even when nothing else claims it
+
+
+def test_headers_tell_the_language_when_tab_names_do_not() -> None:
+    assert headers_locale(["客户名称", "负责人"]) == "zh-CN"
+    assert headers_locale(["Company", "客户"]) == "zh-CN"  # one Chinese header is enough
+    assert headers_locale(["Company", "Sales Rep"]) == "en"
+    assert headers_locale([1, None, "2026", ""]) is None and headers_locale([]) is None

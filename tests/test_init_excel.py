@@ -16,7 +16,8 @@ from addon import pipeline, setup
 from addon.backends import SourceUnavailable
 from addon.cli import main
 from addon.config import load_config
-from tests.helpers.user_books import own_names_workbook
+from addon.core.fields import OWNED_COLUMNS, OWNED_TABS
+from tests.helpers.user_books import nameless_workbook, own_names_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -206,6 +207,49 @@ def test_init_without_lang_of_a_new_or_nameless_workbook_follows_the_environment
     openpyxl.Workbook().save(nameless)
     assert main(["init", "--excel", str(nameless)]) == 0
     assert python_calamine.CalamineWorkbook.from_path(str(nameless)).sheet_names == ["Sheet", *tabs]
+
+
+@pytest.mark.parametrize(("environment", "lang"), [("en_US.UTF-8", "zh"), ("zh_CN.UTF-8", "en"), ("C.UTF-8", "en")])
+def test_tabs_named_sheet1_speak_their_headers_language_in_a_run_and_in_init(
+    environment: str, lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sheet1/Sheet2 say nothing; the headers do, whatever the machine's language: a Chinese team's
+    workbook on an English server gets Chinese columns and tabs, not English ones beside its own."""
+    monkeypatch.setenv("LANG", environment)
+    i = 0 if lang == "zh" else 1
+    path = nameless_workbook(tmp_path / "book.xlsx", lang)
+    config = load_config(None, overrides={"source": {"excel": str(path)}, "state_dir": str(tmp_path / "state"), "excel": {"backups": 0}})
+    result = pipeline.run(config, as_of=date(2026, 11, 23), send=False)
+    assert result.config.locale == ("zh-CN", "en")[i] and result.written
+    guessed = [issue.message for issue in result.dataset.issues if issue.code == "tab.guessed"]
+    assert len(guessed) == 2 and guessed[0].startswith(("没有名为“客户”的工作表", "No tab is named Customers")[i])
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(path))
+    assert {OWNED_TABS[role][i] for role in ("kpi", "overdue", "issues", "runlog")} <= set(book.sheet_names)
+    assert OWNED_COLUMNS["status"][i] in book.get_sheet_by_name("Sheet1").to_python()[0]
+
+    assert main(["init", "--excel", str(path)]) == 0  # no --lang: the same judgement
+    said = capsys.readouterr().err
+    assert said.startswith((f"已向 {path} 添加工作表：团队", f"Added to {path}: Team")[i])
+    starter = load_config(tmp_path / "config.yaml")  # names Sheet1 and Sheet2: nothing is guessed any more
+    assert (starter.tabs.customers, starter.tabs.followups) == ("Sheet1", "Sheet2")
+    again = pipeline.run(starter, as_of=date(2026, 11, 23), send=False)
+    assert again.config.locale == ("zh-CN", "en")[i] and not [x for x in again.dataset.issues if x.code == "tab.guessed"]
+
+
+def test_a_workbook_no_tab_of_which_is_recognised_speaks_the_environments_language(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["x", "y"])
+    book.save(path)
+    for environment, words in (("en_US.UTF-8", "No Customers tab found"), ("zh_CN.UTF-8", "找不到客户工作表")):
+        monkeypatch.setenv("LANG", environment)
+        config = load_config(None, overrides={"source": {"excel": str(path)}, "state_dir": str(tmp_path / "state")})
+        result = pipeline.check(config, as_of=date(2026, 11, 23))
+        assert result.blocked and result.blocked[0].message.startswith(words)
 
 
 def test_init_of_an_existing_workbook_honours_the_configs_tabs_and_locale(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -353,6 +353,25 @@ def test_check_now_speaks_english_in_an_english_workbook(app: mem.App, tmp_path:
     assert "Data error" in _owned_status_column(book, "Customers", 1)
 
 
+def test_check_now_in_a_book_of_sheet1_and_sheet2_speaks_its_headers_language(
+    app: mem.App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Excel's default tab names say nothing; the Chinese headers do, on an English machine too, and the
+    buttons agree with a run and with init (pipeline.spoken_locale)."""
+    from tests.helpers.user_books import NAMELESS_HEADERS
+
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    customers, log = NAMELESS_HEADERS["zh"]
+    book = app.open_book(str(tmp_path / "book.xlsm"), {
+        "Sheet1": [customers, ["Acme", "Ann", "A", "谈判"]],
+        "Sheet2": [log, ["Acme", datetime(2026, 11, 20), "Ann", "电话"]],
+    })
+    xl.check_now(book)
+    assert {"KPI汇总", "待跟进", "数据问题", "运行记录"} <= set(book.sheet_names)
+    assert str(app.status_bar).startswith("跟进助手：检查完成")
+    assert OWNED_COLUMNS["status"][0] in book.sheets["Sheet1"].used_range.value[0]
+
+
 def test_writes_stay_bulk_whatever_the_size(app: mem.App, tmp_path: Path) -> None:
     small = open_scenario(app, tmp_path / "a", scenario("zh", extra_customers=20))
     xl.check_now(small)

@@ -285,6 +285,18 @@ def workbook_locale(names: Sequence[str], otherwise: str = "en") -> str:
     return "en" if found else otherwise
 
 
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def headers_locale(headers: Iterable[object]) -> str | None:
+    """The language of a tab's headers: zh-CN when one is Chinese, en when they are in Latin letters,
+    None when they say nothing. For a workbook whose tab names are silent ("Sheet1", "Sheet2")."""
+    texts = [h for h in headers if isinstance(h, str)]
+    if any(_CHINESE.search(h) for h in texts):
+        return "zh-CN"
+    return "en" if any(_LATIN.search(h) for h in texts) else None
+
+
 def owned_tab_name(role: str, locale: str) -> str:
     return OWNED_TABS[role][lang_index(locale)]
 
