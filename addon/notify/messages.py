@@ -33,7 +33,7 @@ PRODUCT = ("跟进助手", "Follow-up Add-on")
 
 
 class _MailPolicy(EmailPolicy):
-    """policy.SMTP, except that the Subject is folded by the classic `email.header.Header` encoder.
+    """policy.SMTP, except that a Subject too long for one line is folded by the classic `email.header.Header`.
 
     The policy's own folder keeps the space before an encoded word at the end of a folded line (a
     long English subject with "—" read back with two spaces before the dash), and folds a long
@@ -41,8 +41,9 @@ class _MailPolicy(EmailPolicy):
     at a space and encodes non-ASCII text whole as RFC 2047 words, both of which read back exactly."""
 
     def fold(self, name: str, value: str) -> str:
-        if name.lower() != "subject":
-            return super().fold(name, value)
+        folded = super().fold(name, value)
+        if name.lower() != "subject" or folded.count(self.linesep) == 1:  # fits on one line: nothing to mend
+            return folded
         text = str(value)
         encoded = Header(text, "us-ascii" if text.isascii() else "utf-8", header_name=name).encode(linesep=self.linesep)
         return f"{name}: {encoded}{self.linesep}"
