@@ -163,6 +163,36 @@ def test_a_month_and_day_without_a_year_is_named_as_such(text: str, detail: str)
     assert parse_date(text) == Invalid("date.no_year", detail)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 2025-01-03 is a Friday
+        ("2025-01-03（周五）", d(2025, 1, 3)), ("2025/1/3 星期五", d(2025, 1, 3)), ("2025年1月3日礼拜五", d(2025, 1, 3)),
+        ("2025-01-03 (Fri)", d(2025, 1, 3)), ("Fri, 3 Jan 2025", d(2025, 1, 3)), ("Friday, January 3, 2025", d(2025, 1, 3)),
+        ("2025-01-05 周日", d(2025, 1, 5)), ("2025-01-05 星期天", d(2025, 1, 5)),
+        ("2025年1月3日（周五）下午3点", dt(2025, 1, 3, 15, 0)), ("2025-01-03 周五 14:00", dt(2025, 1, 3, 14, 0)),
+        ("2025-01-03 下午", d(2025, 1, 3)),  # a part of the day without a time: the day is known
+    ],
+)
+def test_a_weekday_or_part_of_the_day_beside_the_date_is_set_aside(text: str, expected: ParsedDate) -> None:
+    assert parse_date(text) == expected
+
+
+def test_a_weekday_that_is_not_the_dates_is_named() -> None:
+    assert parse_date("2025-01-03 周四") == Invalid("date.weekday", "2025-01-03|4")  # written Thursday; it is a Friday
+    assert parse_date("Thu, 3 Jan 2025") == Invalid("date.weekday", "2025-01-03|4")
+    assert parse_date("1月3日 周五") == Invalid("date.no_year", "1|3")
+    assert isinstance(parse_date("周五"), Invalid) and isinstance(parse_date("Mon-Fri"), Invalid)
+
+
+@pytest.mark.parametrize("text", ["2025-01-03 14:00-15:30", "2025-01-03 14:00 - 15:30", "2025-01-03 14:00~15:30",
+                                  "2025-01-03 14:00至15:30", "2025-01-03 14:00到15:30", "2025-01-03 下午2点-3点半",
+                                  "2025年1月3日 14:00—15:30"])
+def test_a_time_range_is_when_the_contact_began(text: str) -> None:
+    # "-15:30" once read as a UTC offset: the contact moved to 13:30 the next day in Shanghai.
+    assert parse_date(text, SHANGHAI) == dt(2025, 1, 3, 14, 0)
+
+
 def test_ambiguous_date_carries_both_readings() -> None:
     assert parse_date("1/2/2025") == Invalid("date.ambiguous", "2025-01-02|2025-02-01")
 
@@ -176,6 +206,8 @@ def test_timezone_text_is_converted_to_the_configured_zone() -> None:
     assert parse_date("2025-01-02T06:30:00Z", SHANGHAI) == dt(2025, 1, 2, 14, 30)
     assert parse_date("2025-01-02 23:30+00:00", SHANGHAI) == dt(2025, 1, 3, 7, 30)
     assert parse_date(datetime(2025, 1, 2, 16, 0, tzinfo=UTC), SHANGHAI) == d(2025, 1, 3)
+    assert parse_date("2025-01-02T06:30-05:00", SHANGHAI) == dt(2025, 1, 2, 19, 30)  # ISO: an offset, not a range
+    assert parse_date("2025-01-02 06:30:00-05:00", SHANGHAI) == dt(2025, 1, 2, 19, 30)
     # Without a zone the wall-clock time as written is kept.
     assert parse_date("2025-01-02T06:30:00Z") == dt(2025, 1, 2, 6, 30)
 

@@ -392,6 +392,19 @@ def test_a_date_without_a_year_says_so_and_shows_the_year_to_add() -> None:
     assert english.issues[4].suggestion == "Add the year, e.g. 2025-01-02"  # 3/4: which is the month is not certain
 
 
+def test_a_weekday_beside_a_date_is_checked_against_it() -> None:
+    rows = (
+        customers(c(customer_id="C001", name="甲")),
+        followups(f(customer_id="C001", date="2025-03-07（周五） 14:00-15:00"), f(customer_id="C001", date="2025-03-07 周四")),
+    )
+    ds = check(*rows)
+    assert [x.at for x in ds.followups] == [datetime(2025, 3, 7, 14, 0)]
+    assert found(ds) == [("跟进记录", 3, "跟进日期", "error", "date.weekday")]
+    assert (ds.issues[0].message, ds.issues[0].suggestion) == (
+        "跟进日期“2025-03-07 周四”的星期与日期不符：2025-03-07 是周五", "核对日期和星期，改正写错的那一个")
+    assert check(*rows, cfg=EN).issues[0].message == "跟进日期 '2025-03-07 周四': 2025-03-07 is a Friday, not the weekday written"
+
+
 def test_future_followups_are_errors_but_later_today_is_fine() -> None:
     ds = check(
         customers(c(customer_id="C001", name="甲")),

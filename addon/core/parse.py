@@ -42,7 +42,7 @@ SERIAL_MAX = (date(2100, 12, 31) - _EXCEL_EPOCH.date()).days  # 73415
 class Invalid:
     """Why a cell is not the value we wanted. `detail` is locale-neutral data for the message."""
 
-    code: str  # cell.error | date.unparseable | date.nonexistent | date.ambiguous | date.no_year | date.time_only | date.out_of_range | number.unparseable | bool.unknown
+    code: str  # cell.error | date.unparseable | date.nonexistent | date.ambiguous | date.no_year | date.weekday | date.time_only | date.out_of_range | number.unparseable | bool.unknown
     detail: str = ""
 
 
@@ -264,6 +264,50 @@ def _parse_text(raw: str, zone: tzinfo | None) -> ParsedDate | Invalid:
     text = raw.strip()
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).strip()
+    if _RANGE_END.search(text) and not _MACHINE_TIME.search(text):
+        text = _RANGE_END.sub("", text)  # "2025-01-02 14:00-15:30": when the contact began, not a UTC offset
+    parsed = _parse_plain(text, zone)
+    if isinstance(parsed, Invalid) and parsed.code != "cell.error":
+        return _without_notes(text, zone) or parsed
+    return parsed
+
+
+# What people write around a date in a log: the weekday ("（周五）", "星期五", "Fri,"), the end of a
+# time range ("14:00-15:30", "14:00至15:30"), a part of the day without a time ("下午").
+_WEEKDAYS = {
+    **{f"{prefix}{day}": index for prefix in ("周", "星期", "礼拜") for index, day in enumerate("一二三四五六日")},
+    **{f"{prefix}天": 6 for prefix in ("周", "星期", "礼拜")},
+    **{name: index for index, names in enumerate((
+        ("mon", "monday"), ("tue", "tues", "tuesday"), ("wed", "weds", "wednesday"), ("thu", "thur", "thurs", "thursday"),
+        ("fri", "friday"), ("sat", "saturday"), ("sun", "sunday"),
+    )) for name in names},
+}
+_WEEKDAY = re.compile(
+    r"[(\[]?\s*(?P<wd>(?:周|星期|礼拜)[一二三四五六日天]|(?<![A-Za-z])(?:mon|tues?|wed|weds|thu|thurs?|fri|sat|sun)"
+    r"(?:day|sday|nesday|rsday|urday)?(?![A-Za-z]))\s*[)\]]?\.?,?",
+    re.IGNORECASE,
+)
+_RANGE_END = re.compile(r"(?<=[\d点时分半])\s*(?:-|~|至|到|–|—)\s*\d{1,2}(?::\d{2}|[点时](?:\d{1,2}分?|半)?)\s*$")
+_MACHINE_TIME = re.compile(r"\d[Tt]\d|\d:\d{2}:\d{2}")  # ISO forms, where "-05:00" is an offset
+_PART_OF_DAY = re.compile(r"\s*(?:上午|下午|晚上|中午|早上|凌晨)\s*$")
+
+
+def _without_notes(text: str, zone: tzinfo | None) -> ParsedDate | Invalid | None:
+    """The date once a weekday or a bare part of the day is set aside; None when there is none. A weekday
+    that is not the date's is `date.weekday` (detail "iso date|the date's weekday, 0 = Monday"):
+    which of the two is the typo only the user knows."""
+    weekdays = [_WEEKDAYS.get(m.group("wd").lower()) for m in _WEEKDAY.finditer(text)]
+    rest = _PART_OF_DAY.sub("", _WEEKDAY.sub(" ", text)).strip(" ,")
+    rest = re.sub(r"\s+", " ", rest)
+    if rest == text or not rest:
+        return None
+    parsed = _parse_plain(rest, zone)
+    if isinstance(parsed, ParsedDate) and weekdays and any(w != parsed.at.weekday() for w in weekdays):
+        return Invalid("date.weekday", f"{parsed.day.isoformat()}|{parsed.at.weekday()}")
+    return parsed
+
+
+def _parse_plain(text: str, zone: tzinfo | None) -> ParsedDate | Invalid:
     match = _YMD.fullmatch(text) or _ZH.fullmatch(text)
     if match:
         return _build(int(match.group("y")), int(match.group("mo")), int(match.group("d")), match, zone)

@@ -106,6 +106,8 @@ MESSAGES: Catalog = {
     "date.ambiguous.fix": ("请按年-月-日书写，例如 {a}", "Write it year first, e.g. {a}"),
     "date.no_year": ("{column}“{value}”没有写年份{effect}", "{column} '{value}' has no year{effect}"),
     "date.no_year.fix": ("写上年份，例如 {a}", "Add the year, e.g. {a}"),
+    "date.weekday": ("{column}“{value}”的星期与日期不符：{a} 是{b}{effect}", "{column} '{value}': {a} is a {b}, not the weekday written{effect}"),
+    "date.weekday.fix": ("核对日期和星期，改正写错的那一个", "Check the date and the weekday, and correct the one that is wrong"),
     "date.time_only": ("{column}“{value}”只有时间没有日期{effect}", "{column} '{value}' is a time without a date{effect}"),
     "date.time_only.fix": ("补上日期，例如 2025-01-02 14:30", "Add the date, e.g. 2025-01-02 14:30"),
     "date.out_of_range": ("{column}“{value}”的年份不在 1900–2100 之间{effect}", "{column} '{value}' has a year outside 1900–2100{effect}"),
@@ -185,7 +187,9 @@ MESSAGES: Catalog = {
     "none": ("无", "none"),
 }
 
-_DATE_CODES: Final = ("date.unparseable", "date.nonexistent", "date.ambiguous", "date.no_year", "date.time_only", "date.out_of_range")
+_DATE_CODES: Final = ("date.unparseable", "date.nonexistent", "date.ambiguous", "date.no_year", "date.weekday", "date.time_only", "date.out_of_range")
+_WEEKDAY_NAMES: Final = (("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+                         ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
 
 
 class _Marker:
@@ -379,6 +383,8 @@ class _Run:
         a, _, b = problem.detail.partition("|")
         if code == "date.no_year":
             a, b = self._with_year(int(a or 1), int(b or 2), past=field == "date"), ""
+        elif code == "date.weekday":
+            b = _WEEKDAY_NAMES[0 if self.zh else 1][int(b)]
         self.add(tab, row, field, display(cell), severity, code, effect=effect, a=a, b=b)
 
     def _with_year(self, month: int, day: int, *, past: bool) -> str:
