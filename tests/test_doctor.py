@@ -255,6 +255,19 @@ def test_without_locale_the_report_speaks_the_workbooks_language(tmp_path, demo_
     assert [c.status for c in checks if c.title in ("工作簿 book", "Workbook book")] == [FAIL]
 
 
+def test_a_report_on_tabs_named_sheet1_speaks_their_headers_language(tmp_path, monkeypatch):
+    """Sheet1/Sheet2 say nothing, the Chinese headers do: the report speaks Chinese on an English
+    machine, as the run on that workbook does."""
+    from tests.helpers.user_books import nameless_workbook
+
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+    nameless_workbook(tmp_path / "book.xlsx", "zh")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("state_dir: state\nsource: {excel: book.xlsx}\nreminders: {transport: outbox, outbox: outbox}\n", encoding="utf-8")
+    locale, checks = run_checks(cfg)
+    assert locale == "zh-CN" and "配置文件" in [c.title for c in checks]
+
+
 def test_a_tab_recognised_by_its_headers_is_a_warning_with_the_line_that_names_it(tmp_path):
     from tests.helpers.user_books import own_names_workbook
 
