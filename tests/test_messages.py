@@ -175,7 +175,10 @@ def test_plain_text_reads_well() -> None:
     text, _ = parts(roundtrip(compose(digest(THREE), config(), now=NOW)))
     assert text.startswith("张三，您好：")
     assert "== 我的客户 ==" in text
-    assert " 1. 北方物流  [建议退回公海 · 逾期 31天]" in text or " 1. 华东机械" in text
+    assert " 1. 华东机械  [逾期升级 · 逾期 12天]" in text and " 3. 北方物流  [建议退回公海 · 逾期 31天]" in text
+    assert " 2. 南方贸易  [逾期 2天]" in text  # not "[逾期 · 逾期 2天]"
+    english, _ = parts(roundtrip(compose(digest(THREE, locale="en"), config(), now=NOW)))
+    assert " 2. 南方贸易  [Overdue 2 days]" in english and " 1. 华东机械  [Escalated · Overdue 12 days]" in english
     assert "电话 13800138000" in text and "规则: A级客户每7天跟进一次" in text
     assert f"打开表格: {LINK}" in text
     assert "{{" not in text and "{%" not in text
