@@ -178,9 +178,10 @@ def test_plain_text_reads_well() -> None:
     assert " 1. 华东机械  [逾期升级 · 逾期 12天]" in text and " 3. 北方物流  [建议退回公海 · 逾期 31天]" in text
     assert " 2. 南方贸易  [逾期 2天]" in text  # not "[逾期 · 逾期 2天]"
     english, _ = parts(roundtrip(compose(digest(THREE, locale="en"), config(), now=NOW)))
+    assert f"Open the sheet: {LINK}" in english and "Rule: A级" in english
     assert " 2. 南方贸易  [Overdue 2 days]" in english and " 1. 华东机械  [Escalated · Overdue 12 days]" in english
-    assert "电话 13800138000" in text and "规则: A级客户每7天跟进一次" in text
-    assert f"打开表格: {LINK}" in text
+    assert "电话 13800138000" in text and "规则：A级客户每7天跟进一次" in text  # a Chinese colon in Chinese text
+    assert f"打开表格：{LINK}" in text
     assert "{{" not in text and "{%" not in text
     assert max(len(line) for line in text.splitlines()) < 100
 

@@ -100,6 +100,7 @@ CATALOG: Mapping[str, tuple[str, str]] = {
     "reason.not_in_team": ("不在「{team}」表中", "not on the {team} tab"),
     # body text
     "link": ("打开表格", "Open the sheet"),
+    "colon": ("：", ": "),  # after a label: full-width in Chinese text
     "footer": ("由跟进助手自动发送，请勿直接回复。", "Sent automatically by the Follow-up Add-on; please do not reply."),
     "unreachable.title": ("无法收到提醒的成员", "Team members who cannot receive reminders"),
 }
@@ -256,6 +257,7 @@ def _context(message: Message) -> dict[str, Any]:
         "link": link,
         "link_is_url": bool(re.match(r"https?://", link or "")),
         "link_label": _t(loc, "link"),
+        "colon": _t(loc, "colon"),
         "footer": _t(loc, "footer"),
         "product": PRODUCT[lang_index(loc)],
         "unreachable": [{"name": clean_header(name), "reason": _t(loc, f"reason.{why}", team=team_tab)} for name, why in message.unreachable],
