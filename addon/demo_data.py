@@ -311,7 +311,7 @@ def _plan(rng: random.Random, profile: str, d: date, owners: list[int], inactive
         c.last = d - timedelta(rd(31, 120))
         c.next = c.last + timedelta(rd(5, 14)) if rng.random() < 0.6 else None
         if rng.random() < 0.2:
-            c.owner = None
+            c.owner, c.profile = None, "unassigned_quiet"  # in the public pool already: escalated, not "pool"
         elif rng.random() < 0.2:
             c.owner = inactive
     elif profile == "won":

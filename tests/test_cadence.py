@@ -27,6 +27,7 @@ def ago(days: int, as_of: date = AS_OF) -> date:
 
 def cust(key: str = "C1", **fields: Any) -> Customer:
     fields.setdefault("row", 2)
+    fields.setdefault("owner", "张三")  # an unassigned customer is in the pool already: never "pool"
     fields.setdefault("name", f"客户{key}")
     return Customer(key=key, **fields)
 
@@ -289,6 +290,13 @@ def test_pool_after_boundary(quiet: int, status: str, due: int) -> None:
     s = one(cust(tier="C"), [fu(ago(quiet))])
     assert (s.status, s.next_due, s.days_since_contact) == (status, AS_OF + timedelta(days=due), quiet)
     assert s.days_overdue == max(0, -due)
+
+
+def test_a_customer_without_an_owner_is_never_proposed_for_the_pool() -> None:
+    # Blank owner = in the public pool already (SPEC §3): as urgent as the due date says, for whoever picks it up.
+    s = one(cust(tier="A", owner=None), [fu(ago(40))])
+    assert (s.status, s.days_overdue) == ("escalated", 33)
+    assert one(cust(tier="A"), [fu(ago(40))]).status == "pool"
 
 
 def test_pool_beats_escalated() -> None:

@@ -158,6 +158,7 @@ def records(book: Book) -> tuple[list[Customer], list[FollowUp]]:
             tier=tiers.get(normalize(get["tier"]), "B"), stage=stage or "new",
             created=datetime.combine(created, datetime.min.time()) if isinstance(created, date) else None,
             next_follow_up=get["next_follow_up"] or None, protected=get["protected"] == "Y", valid=valid,
+            owner=str(get["owner"]).strip() or None if get["owner"] is not None else None,
         ))
     by_name = {c.name: c.key for c in customers}
     followups = []
@@ -179,6 +180,7 @@ def records(book: Book) -> tuple[list[Customer], list[FollowUp]]:
 EXPECTED = {
     "ok": "ok", "ok_tier": "ok", "due_soon": "due_soon", "due_today": "due_today", "overdue": "overdue",
     "escalated": "escalated", "protected_quiet": "escalated", "pool": "pool", "lost": "closed", "dormant": "closed",
+    "unassigned_quiet": "escalated",  # nobody owns it: in the public pool already, never proposed for it
 }
 
 
@@ -206,7 +208,9 @@ def test_every_status_shows_up_as_planned(book: Book) -> None:
     open_rows = {c.row: c for c in customers if c.stage in ("new", "qualified", "proposal", "negotiation")}
     quiet = [s for s in statuses if s.row in open_rows and (s.days_since_contact or 0) >= 30 and s.status != "invalid"]
     assert {s.status for s in quiet} == {"pool", "escalated"}
-    assert all(open_rows[s.row].protected for s in quiet if s.status == "escalated")  # locked: never pooled
+    # locked, or owned by nobody (in the pool already): never proposed for the pool
+    assert all(open_rows[s.row].protected or open_rows[s.row].owner is None for s in quiet if s.status == "escalated")
+    assert any(open_rows[s.row].owner is None for s in quiet) and all(open_rows[s.row].owner for s in quiet if s.status == "pool")
 
 
 def test_through_the_real_validator_when_available(book: Book) -> None:

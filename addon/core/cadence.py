@@ -132,10 +132,12 @@ def _due(
 def _classify(
     customer: Customer, due: date, quiet: int | None, config: Config, as_of: date
 ) -> Status:
-    """Precedence pool > escalated > overdue > due_today > due_soon > ok."""
+    """Precedence pool > escalated > overdue > due_today > due_soon > ok. A customer without an owner is
+    in the public pool already (SPEC §3): never proposed for it, as urgent as its due date says."""
     cadence = config.cadence
     if (
         quiet is not None
+        and customer.owner is not None
         and not customer.protected
         and customer.stage not in config.stages.won
         and history.is_open(customer.stage, config)
