@@ -229,10 +229,16 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
     named = [n for n in roles.values() if n]
     try:
         tables = backend.read(named + spare)
-    except SourceUnavailable:  # a backend that reads at once (live Excel) failed on an extra tab: no guessing
+    except SourceUnavailable:  # a backend that reads at once (live Excel) failed on one tab, perhaps a chart sheet
         if not spare:
             raise
-        tables, spare = backend.read(named), []
+        tables = dict(backend.read(named))  # the tabs named for a role must read
+        for name in spare:  # the others one by one: one that cannot be read is just not a candidate
+            try:
+                tables.update(backend.read([name]))
+            except SourceUnavailable:
+                continue
+        spare = [n for n in spare if n in tables]
     guessed: Recognised = {}
     if spare:
         heads: dict[str, list[list[Cell]]] = {}

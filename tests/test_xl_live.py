@@ -372,6 +372,21 @@ def test_check_now_in_a_book_of_sheet1_and_sheet2_speaks_its_headers_language(
     assert OWNED_COLUMNS["status"][0] in book.sheets["Sheet1"].used_range.value[0]
 
 
+def test_a_tab_excel_cannot_read_does_not_stop_recognising_a_log_by_its_headers(app: mem.App, tmp_path: Path) -> None:
+    """Live Excel reads every candidate tab at once; a chart sheet among them fails that read. The
+    candidates are then read one by one, so the follow-up log called "Calls" is still found."""
+    book = app.open_book(str(tmp_path / "book.xlsm"), {
+        "Accounts": [["Company", "Sales Rep", "Level"], ["Acme", "Ann", "A"]],
+        "Chart1": [],
+        "Calls": [["Company", "Contact date", "By", "Type"], ["Acme", datetime(2026, 11, 20), "Ann", "phone"]],
+    })
+    book.sheets["Chart1"].impl.unreadable = True
+    config = load_config(None, overrides={"source": {"excel": str(tmp_path / "book.xlsm")}, "state_dir": str(tmp_path / "state")})
+    result = pipeline.check(config, as_of=AS_OF, backend=XlwingsBackend(book))
+    assert result.dataset.tabs["followups"] == "Calls" and len(result.dataset.followups) == 1
+    assert not result.blocked and [i.tab for i in result.dataset.issues if i.code == "tab.guessed"] == ["Calls"]
+
+
 def test_writes_stay_bulk_whatever_the_size(app: mem.App, tmp_path: Path) -> None:
     small = open_scenario(app, tmp_path / "a", scenario("zh", extra_customers=20))
     xl.check_now(small)

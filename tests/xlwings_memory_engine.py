@@ -630,6 +630,7 @@ class Sheet(base_classes.Sheet):
         self.frozen: str | None = None
         self._visible = True
         self._chart_ids = itertools.count(1)
+        self.unreadable = False  # True: reading it fails, as reading a chart sheet's cells does in Excel
 
     # storage helpers
     def cell(self, row: int, col: int) -> Cell:
@@ -746,6 +747,8 @@ class Sheet(base_classes.Sheet):
 
     @property
     def used_range(self) -> Range:
+        if self.unreadable:
+            raise MemoryExcelError(f"{self._name} has no cells (a chart sheet)")
         keys = [k for k, c in self.cells_.items() if c.has_value() or c.formatted()]
         if not keys:
             return Range(self, [(1, 1, 1, 1)])
