@@ -234,6 +234,41 @@ def test_demo_workbook_opens_in_libreoffice(demo, soffice: str, tmp_path: Path) 
     assert (tmp_path / "demo.pdf").stat().st_size > 10_000
 
 
+@pytest.mark.libreoffice
+def test_a_workbook_saved_by_libreoffice_runs_with_nothing_of_its_own_changed(demo, soffice: str, tmp_path: Path) -> None:
+    """A team that saves with LibreOffice (or WPS) hands over parts written by another producer: its own
+    styles, namespaces and shared strings. Two runs change only the Customers part, the owned tabs and
+    what lists them; every user value reads back as it was."""
+    import zipfile
+
+    from tests.helpers.xlsx_check import libreoffice_convert, sheet_parts
+
+    folder, _, _, _ = demo
+    shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "team.xlsx")
+    (tmp_path / "lo").mkdir()
+    path = libreoffice_convert(tmp_path / "team.xlsx", tmp_path / "lo", fmt="xlsx")
+    with zipfile.ZipFile(path) as book:
+        before = {name: book.read(name) for name in book.namelist()}
+    values = user_cells(sheets(path), "客户")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"source: {{excel: {path}}}\nstate_dir: state\nexcel: {{backups: 0}}\n", encoding="utf-8")
+    for _ in range(2):
+        assert main(["run", "--config", str(config), "--as-of", AS_OF.isoformat(), "--no-send", "--quiet"]) == 1  # the demo's data errors
+    with zipfile.ZipFile(path) as book:
+        after = {name: book.read(name) for name in book.namelist()}
+    changed = {name for name in before if after.get(name) != before[name]}
+    tabs = sheet_parts(path)
+    ours = {tabs["客户"], *(part for name, part in tabs.items() if name in OWNED_TAB_NAMES)}
+    owned_parts = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/styles.xml", "docProps/app.xml"}
+    assert tabs["客户"] in changed and tabs["跟进记录"] not in changed and tabs["团队"] not in changed
+    assert all(name in owned_parts | ours or name.startswith(("xl/charts/", "xl/drawings/", "xl/worksheets/_rels/")) for name in changed), changed
+    assert sorted(user_cells(sheets(path), "客户").items(), key=repr) == sorted(values.items(), key=repr)
+    statuses = sheets(path)["客户"]
+    header, owned = owned_column_indexes(statuses)
+    assert header == 1 and len(owned) == 6 and {"逾期升级", "正常"} <= {row[owned[4]] for row in statuses[2:]}  # under a title row
+    assert {OWNED_TABS[role][0] for role in ("kpi", "overdue", "issues", "runlog")} <= set(tabs)
+
+
 def test_run_with_several_workbooks_keeps_going_past_a_broken_one(demo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder, _, _, _ = demo
     shutil.copy(folder / "跟进助手演示.xlsx", tmp_path / "east.xlsx")

@@ -24,6 +24,24 @@ def part_bytes(path: Path) -> dict[str, bytes]:
         return {i.filename: z.read(i) for i in z.infolist()}
 
 
+def sheet_parts(path: Path) -> dict[str, str]:
+    """Tab name -> its worksheet part (e.g. "xl/worksheets/sheet2.xml"), from workbook.xml and its rels."""
+    with zipfile.ZipFile(path) as z:
+        workbook = z.read("xl/workbook.xml").decode("utf-8")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    targets = {}
+    for rel in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'\bId="([^"]+)"', rel), re.search(r'\bTarget="([^"]+)"', rel)
+        if rid and target:
+            targets[rid.group(1)] = target.group(1).lstrip("/") if target.group(1).startswith("/") else "xl/" + target.group(1)
+    out = {}
+    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name, rid = re.search(r'\bname="([^"]+)"', sheet), re.search(r'\br:id="([^"]+)"', sheet)
+        if name and rid and rid.group(1) in targets:
+            out[name.group(1)] = targets[rid.group(1)]
+    return out
+
+
 def raw_records(path: Path) -> dict[str, bytes]:
     """Each entry's stored (compressed) bytes, read through the local header: what 'byte-identical' means."""
     out = {}
