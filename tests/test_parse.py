@@ -185,7 +185,16 @@ def test_a_weekday_that_is_not_the_dates_is_named() -> None:
     assert isinstance(parse_date("周五"), Invalid) and isinstance(parse_date("Mon-Fri"), Invalid)
 
 
-@pytest.mark.parametrize("text", ["2025-01-03 14:00-15:30", "2025-01-03 14:00 - 15:30", "2025-01-03 14:00~15:30",
+def test_a_dot_between_hour_and_minute_is_a_time() -> None:
+    assert parse_date("2025-01-03 14.30") == dt(2025, 1, 3, 14, 30)
+    assert parse_date("2025.1.3 9.05") == dt(2025, 1, 3, 9, 5)
+    assert parse_date("2025/1/3 下午2.30") == dt(2025, 1, 3, 14, 30)
+    # Not 14:00:00.3, as datetime.fromisoformat would have it.
+    assert parse_date("2025-01-03 14.3") == Invalid("date.unparseable") and parse_date("2025-01-03 14.300") == Invalid("date.unparseable")
+    assert parse_date("2025-01-03T14:30:00.5") == dt(2025, 1, 3, 14, 30, 0, 500000)  # fractions of a second stay
+
+
+@pytest.mark.parametrize("text", ["2025-01-03 14:00-15:30", "2025-01-03 14.00-15.30", "2025-01-03 14:00 - 15:30", "2025-01-03 14:00~15:30",
                                   "2025-01-03 14:00至15:30", "2025-01-03 14:00到15:30", "2025-01-03 下午2点-3点半",
                                   "2025年1月3日 14:00—15:30"])
 def test_a_time_range_is_when_the_contact_began(text: str) -> None:

@@ -142,7 +142,7 @@ def cell_text(cell: object) -> str | None:
 
 _TIME = (
     r"(?:(?P<ampm1>上午|下午|晚上|中午|早上|凌晨)\s*)?"
-    r"(?P<h>\d{1,2})(?:[:](?P<mi>\d{1,2})(?:[:](?P<s>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?|[点时](?:(?P<mi2>\d{1,2})分?|(?P<half>半))?)"
+    r"(?P<h>\d{1,2})(?:[:](?P<mi>\d{1,2})(?:[:](?P<s>\d{1,2})(?:[.,](?P<f>\d{1,9}))?)?|\.(?P<mi3>\d{2})(?!\d)|[点时](?:(?P<mi2>\d{1,2})分?|(?P<half>半))?)"
     r"\s*(?P<ampm2>[AaPp]\.?[Mm]\.?)?\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?"
 )
 _TAIL = rf"(?:(?:[Tt]|\s+|(?<=[日号]))\s*{_TIME})?"
@@ -181,7 +181,7 @@ def _clock(match: re.Match[str]) -> tuple[int, int, int, int] | None | Invalid:
     if hour_text is None:
         return None
     hour = int(hour_text)
-    minute = int(match.group("mi") or match.group("mi2") or (30 if match.group("half") else 0))
+    minute = int(match.group("mi") or match.group("mi2") or match.group("mi3") or (30 if match.group("half") else 0))
     second = int(match.group("s") or 0)
     fraction = match.group("f")
     micro = int((fraction + "000000")[:6]) if fraction else 0
@@ -287,8 +287,9 @@ _WEEKDAY = re.compile(
     r"(?:day|sday|nesday|rsday|urday)?(?![A-Za-z]))\s*[)\]]?\.?,?",
     re.IGNORECASE,
 )
-_RANGE_END = re.compile(r"(?<=[\d点时分半])\s*(?:-|~|至|到|–|—)\s*\d{1,2}(?::\d{2}|[点时](?:\d{1,2}分?|半)?)\s*$")
+_RANGE_END = re.compile(r"(?<=[\d点时分半])\s*(?:-|~|至|到|–|—)\s*\d{1,2}(?::\d{2}|\.\d{2}|[点时](?:\d{1,2}分?|半)?)\s*$")
 _MACHINE_TIME = re.compile(r"\d[Tt]\d|\d:\d{2}:\d{2}")  # ISO forms, where "-05:00" is an offset
+_HOUR_FRACTION = re.compile(r"[ Tt]\d{1,2}[.,]\d+$")
 _PART_OF_DAY = re.compile(r"\s*(?:上午|下午|晚上|中午|早上|凌晨)\s*$")
 
 
@@ -336,6 +337,8 @@ def _parse_plain(text: str, zone: tzinfo | None) -> ParsedDate | Invalid:
             return compact
     if _NUMBER.fullmatch(text):
         return from_serial(float(text))
+    if _HOUR_FRACTION.search(text):
+        return Invalid("date.unparseable")  # "14.3": fromisoformat would read 14:00:00.3
     try:
         parsed = datetime.fromisoformat(text)  # 20250102T1430, 2025-W01-4 and other ISO forms
     except ValueError:
