@@ -23,6 +23,7 @@ from addon.core.parse import (
     from_serial,
     is_blank,
     is_email,
+    is_placeholder,
     parse_bool,
     parse_date,
     parse_number,
@@ -380,6 +381,11 @@ def test_booleans_with_extra_words() -> None:
         ("见备注", "invalid"),
         ("13800138000 / abc", "invalid"),
         ("", "invalid"),
+        # what people write beside a number
+        ("13800138000（微信同号）", "mobile"), ("13800138000 (同微信)", "mobile"), ("13800138000【备用】", "mobile"),
+        ("张经理：13800138000", "mobile"), ("张经理 13800138000", "mobile"), ("13800138000 张经理", "mobile"),
+        ("手机13800138000", "mobile"), ("Tel: +86 21 6123 4567", "other"), ("010-12345678-801", "other"),
+        ("138-0013-8000 / 李工 139 0013 9000", "mobile"), ("0755-1234-5678", "other"),
     ],
 )
 def test_phone_kind(text: str, kind: str) -> None:
@@ -454,3 +460,13 @@ def test_parsers_never_raise(cell: object) -> None:
     phone_keys(text)
     is_email(text)
     email_fix(text)
+
+
+@pytest.mark.parametrize("text", ["无", "暂无", " - ", "/", "N/A", "n/a", "None", "TBD", "——", "？", "待定", "--", "Unknown"])
+def test_placeholders_stand_for_a_blank_cell(text: str) -> None:
+    assert is_placeholder(text)
+
+
+@pytest.mark.parametrize("cell", ["x", "0", "13800138000", "张三", "无锡", "Nancy", "none of them", 0, None, date(2025, 1, 2)])
+def test_real_values_are_not_placeholders(cell: object) -> None:
+    assert not is_placeholder(cell)

@@ -405,6 +405,27 @@ def test_a_weekday_beside_a_date_is_checked_against_it() -> None:
     assert check(*rows, cfg=EN).issues[0].message == "跟进日期 '2025-03-07 周四': 2025-03-07 is a Friday, not the weekday written"
 
 
+def test_placeholders_in_optional_cells_count_as_blank() -> None:
+    """无, 暂无, -, N/A … say "nothing here": not a bad phone, address, date or a rep called 无."""
+    ds = check(
+        customers(
+            c(customer_id="C1", name="甲", owner="无", phone="暂无", email="N/A", next_follow_up="待定", contact="-"),
+            c(customer_id="C2", name="乙", owner="张三", phone="138 0013 8000（微信同号）", email="/"),
+        ),
+        followups(f(customer_id="C2", date="2025-03-01", owner="-", next_date="待定")),
+        tm=team(
+            m(name="张三", email="zhangsan@example.com", manager="无", manager_email="无", active="Y"),
+            m(name="李四", email="暂无", active="Y"),
+        ),
+    )
+    assert found(ds) == [("团队", 3, "邮箱", "warning", "team.no_email")]  # 李四 cannot be reminded: said once, as for a blank
+    first, second = ds.customers
+    assert (first.owner, first.phone, first.email, first.next_follow_up, first.contact) == (None, None, None, None, None)
+    assert second.phone == "138 0013 8000（微信同号）"  # kept as written; only judged without the note
+    assert ds.followups[0].owner == "张三" and ds.followups[0].next_date is None  # the customer's owner
+    assert (ds.team[0].manager, ds.team[0].manager_email, ds.team[1].email) == (None, None, None)
+
+
 def test_future_followups_are_errors_but_later_today_is_fine() -> None:
     ds = check(
         customers(c(customer_id="C001", name="甲")),

@@ -506,6 +506,21 @@ def parse_bool(
     return Invalid("bool.unknown")
 
 
+# --- placeholders ---------------------------------------------------------------------------
+
+# What people type into an optional cell to say "nothing here" (compared after fields.normalize,
+# which also drops "-" and "/"): the cell counts as blank, not as a bad phone, address or rep.
+_PLACEHOLDERS = frozenset({
+    "", "无", "暂无", "没有", "不详", "未知", "待定", "待补充", "空", "—", "——", "…", "...",
+    "na", "none", "null", "nil", "tbd", "tba", "unknown", "?", "??",
+})
+
+
+def is_placeholder(cell: object) -> bool:
+    """True for text that stands for an empty optional cell: 无, 暂无, -, /, N/A, none, TBD …"""
+    return type(cell) is str and len(cell) <= 12 and normalize(cell) in _PLACEHOLDERS
+
+
 # --- phone numbers and e-mail addresses ----------------------------------------------------
 
 PhoneKind = Literal["mobile", "other", "invalid"]
@@ -524,9 +539,19 @@ def phone_parts(text: str) -> list[str]:
     return [part.strip() for part in _PHONE_SPLIT.split(text) if part.strip()]
 
 
+# What people write beside a number: "（微信同号）", "张经理：", " 前台", "-801" for an extension.
+_PHONE_NOTE = re.compile(r"[(（\[【][^()（）\[\]【】\d]*[)）\]】]")
+_PHONE_LABEL = re.compile(r"^[^\d+(（]+")
+_PHONE_TAIL = re.compile(r"\s+[^\d\s]+$")
+_DASH_EXTENSION = re.compile(r"^(.*\d{7,8})\s*[-–—]\s*(\d{1,5})$")
+
+
 def _compact_phone(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
+    text = _PHONE_NOTE.sub("", text).strip()
+    text = _PHONE_TAIL.sub("", _PHONE_LABEL.sub("", text))
+    text = _DASH_EXTENSION.sub(r"\1转\2", text)
     return _PHONE_NOISE.sub("", text)
 
 

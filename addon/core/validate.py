@@ -47,6 +47,7 @@ from addon.core.parse import (
     email_fix,
     email_parts,
     is_email,
+    is_placeholder,
     parse_bool,
     parse_date,
     parse_number,
@@ -369,11 +370,18 @@ class _Run:
             return None
         return value  # type: ignore[return-value]
 
+    def optional(self, tab: _Tab, row: int, field: str, cell: Cell) -> str | None:
+        """An optional text cell, where 无, -, N/A and the like mean blank (parse.is_placeholder)."""
+        return None if is_placeholder(cell) else self.text(tab, row, field, cell)
+
     def date(self, tab: _Tab, row: int, field: str, cell: Cell, severity: Severity) -> ParsedDate | None:
-        """A date cell; problems are issues of the given severity and the value then counts as missing."""
+        """A date cell; problems are issues of the given severity and the value then counts as missing.
+        Only for optional dates: a placeholder (待定, -, N/A) is a blank cell."""
         parsed = parse_date(cell, self.zone)
         if parsed is None or isinstance(parsed, ParsedDate):
             return parsed
+        if is_placeholder(cell):
+            return None
         self.bad_date(tab, row, field, cell, parsed, severity)
         return None
 
@@ -510,16 +518,18 @@ def _team(run: _Run, tab: _Tab) -> tuple[list[Member], _Roster]:
             if _text(row[i_name] if i_name < n else None) is not _ERR:
                 run.add(tab, rownum, "name", "", "error", "required.missing")
             continue
-        email = run.text(tab, rownum, "email", row[i_email] if i_email < n else None, "error")
+        email_cell = row[i_email] if i_email < n else None
+        email = None if is_placeholder(email_cell) else run.text(tab, rownum, "email", email_cell, "error")
         if email is not None and not is_email(email):
             fixed = email_fix(email)
             run.add(tab, rownum, "email", email, "error", "email.invalid", effect=bad_email_effect,
                     fix=run.t("email.invalid.fix_to", fixed=fixed) if fixed else None)
             email = None
-        elif email is None and has_email and _text(row[i_email] if i_email < n else None) is None:
+        elif email is None and has_email and (is_placeholder(email_cell) or _text(email_cell) is None):
             run.add(tab, rownum, "email", name, "warning", "team.no_email")
-        manager = run.text(tab, rownum, "manager", row[i_manager] if i_manager < n else None)
-        manager_email = run.text(tab, rownum, "manager_email", row[i_mgr_email] if i_mgr_email < n else None, "error")
+        manager = run.optional(tab, rownum, "manager", row[i_manager] if i_manager < n else None)
+        mgr_cell = row[i_mgr_email] if i_mgr_email < n else None
+        manager_email = None if is_placeholder(mgr_cell) else run.text(tab, rownum, "manager_email", mgr_cell, "error")
         if manager_email is not None and not is_email(manager_email):
             fixed = email_fix(manager_email)
             run.add(tab, rownum, "manager_email", manager_email, "error", "email.invalid", effect=bad_email_effect,
@@ -625,7 +635,7 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
             key = f"{key}#row{rownum}"
         used_keys.add(key)
 
-        owner = run.text(tab, rownum, "owner", (row[i_owner] if i_owner < n else None))
+        owner = run.optional(tab, rownum, "owner", (row[i_owner] if i_owner < n else None))
         if owner is not None and roster is not None:
             member = roster.member(owner)
             if member is not None:
@@ -676,14 +686,14 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
                     default="否" if run.zh else "no", effect=ignored)
             protected = False
 
-        phone = run.text(tab, rownum, "phone", (row[i_phone] if i_phone < n else None))
+        phone = run.optional(tab, rownum, "phone", (row[i_phone] if i_phone < n else None))
         phones: list[str] = []
         if phone is not None:
             kind, phones = phone_check(phone)
             if kind != "mobile":
                 run.add(tab, rownum, "phone", phone, "warning", "phone.not_mobile" if kind == "other" else "phone.invalid")
 
-        email = run.text(tab, rownum, "email", (row[i_email] if i_email < n else None))
+        email = run.optional(tab, rownum, "email", (row[i_email] if i_email < n else None))
         emails: list[str] = []
         if email is not None:
             emails = email_parts(email)
@@ -705,7 +715,7 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
             next_follow_up=next_follow_up.day if next_follow_up else None,
             value=value,
             protected=bool(protected),
-            contact=run.text(tab, rownum, "contact", (row[i_contact] if i_contact < n else None)),
+            contact=run.optional(tab, rownum, "contact", (row[i_contact] if i_contact < n else None)),
             phone=phone,
             email=email,
             source=run.text(tab, rownum, "source", (row[i_source] if i_source < n else None)),
@@ -773,6 +783,7 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
     vocab_value, norm = run.vocab_value, run.norm
     channel_words, stage_words = run.words["channel"], run.words["stage"]
     known_owners = roster.seen if roster is not None else {}
+    placeholder_seen: dict[str, bool] = {}
     ignored = run.t("effect.ignored_suffix")
     ignored_word = run.t("effect.ignored")
     out: list[FollowUp] = []
@@ -875,6 +886,12 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
             owner = owner_cell.strip() or None
         else:
             owner = run.text(tab, rownum, "owner", owner_cell) if owner_cell is not None else None
+        if owner is not None and owner not in known_owners:  # a rep's name is the usual case: no check
+            blank = placeholder_seen.get(owner)
+            if blank is None:
+                blank = placeholder_seen[owner] = is_placeholder(owner)
+            if blank:
+                owner = None
         if owner is None:
             owner = customer.owner if customer is not None else None
         elif roster is not None:
