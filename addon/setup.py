@@ -94,8 +94,10 @@ def _give_template_tabs(path: Path, lang: str | None, config: Config | None) -> 
             _copy_new(macro_template(lang), path)  # the buttons and their VBA come with the template
         else:
             from addon.backends.xlsx_new import write_new_workbook
+            from addon.core.clock import today
 
-            write_new_workbook(path, template_tabs(lang))
+            # Examples dated from today: due soon, overdue and escalated on the first run, not a year late.
+            write_new_workbook(path, template_tabs(lang, as_of=today(config or load_config(None))))
         return (f"已创建 {path}" if lang == "zh" else f"Created {path}"), {}, lang
     check_readable(path)
     backend = ExcelBackend(path)

@@ -114,7 +114,8 @@ def _d(value: date) -> StyledCell:
 
 # --- example rows: a small, realistic team and three customers, in both languages -------------
 
-_BASE = date(2025, 1, 6)  # fixed so rebuilt templates are identical
+_BASE = date(2025, 1, 6)  # fixed so rebuilt templates are identical; `init` dates a new workbook's examples from today
+EXAMPLE_SPAN = 14  # days from the first example date to the day the examples are made "as of"
 
 # (zh name, en name, email, manager index or None)
 _TEAM = (
@@ -124,7 +125,7 @@ _TEAM = (
 )
 
 
-def _team_rows(i: int) -> list[list[OutCell]]:
+def _team_rows(i: int, base: date = _BASE) -> list[list[OutCell]]:
     rows: list[list[OutCell]] = []
     for zh, en, email, manager in _TEAM:
         boss = _TEAM[manager] if manager is not None else None
@@ -145,24 +146,24 @@ def _channel(key: str, i: int) -> str:
     return VALUE_LABELS["channel"][key][i]
 
 
-def _customer_rows(i: int) -> list[list[OutCell]]:
+def _customer_rows(i: int, base: date = _BASE) -> list[list[OutCell]]:
     li, wang = _TEAM[0][i], _TEAM[1][i]
     note = ("示例数据，可删除", "Example row - delete me")[i]
     return [
-        ["C0001", "上海云启科技有限公司", li, "A", _stage("negotiation", i), _d(_BASE), None,
+        ["C0001", "上海云启科技有限公司", li, "A", _stage("negotiation", i), _d(base), None,
          StyledCell(380000, "number"), "Y", ("张伟", "Zhang Wei")[i], "13800138001",
          "zhang.wei@yunqi.example.com", ("展会", "Trade show")[i], note],
-        ["C0002", "Acme Trading Ltd.", wang, "B", _stage("proposal", i), _d(_BASE + timedelta(days=2)), None,
+        ["C0002", "Acme Trading Ltd.", wang, "B", _stage("proposal", i), _d(base + timedelta(days=2)), None,
          StyledCell(120000, "number"), "N", "John Smith", "+86 139-0013-9002",
          "john.smith@acme.example.com", ("官网", "Website")[i], note],
-        ["C0003", "深圳市华信电子有限公司", None, "C", _stage("new", i), _d(_BASE + timedelta(days=4)),
-         _d(_BASE + timedelta(days=5)), StyledCell(30000, "number"), "N", ("刘洋", "Liu Yang")[i],
+        ["C0003", "深圳市华信电子有限公司", None, "C", _stage("new", i), _d(base + timedelta(days=4)),
+         _d(base + timedelta(days=5)), StyledCell(30000, "number"), "N", ("刘洋", "Liu Yang")[i],
          "137 0013 7003", None, ("老客户介绍", "Referral")[i],
          ("负责人为空 = 公海客户", "Blank owner = in the public pool")[i]],
     ]
 
 
-def _followup_rows(i: int) -> list[list[OutCell]]:
+def _followup_rows(i: int, base: date = _BASE) -> list[list[OutCell]]:
     li, wang = _TEAM[0][i], _TEAM[1][i]
     yq, acme = "上海云启科技有限公司", "Acme Trading Ltd."
     text = {
@@ -176,7 +177,7 @@ def _followup_rows(i: int) -> list[list[OutCell]]:
         "d_n": ("对方下周内部评估", "They review internally next week"),
     }
     t = {k: v[i] for k, v in text.items()}
-    day = _BASE
+    day = base
     return [
         ["C0001", yq, _d(day + timedelta(days=1)), li, _channel("phone", i), t["a"], t["a_n"],
          _d(day + timedelta(days=8)), _stage("qualified", i)],
@@ -219,11 +220,14 @@ def team_validations(lang: str, first_row: int = 1, last_row: int = TEAM_ROWS) -
     return [Validation(_col("team", "active"), YES_NO, first_row, last_row)]
 
 
-def template_tabs(lang: str, examples: bool = True) -> list[TabSpec]:
+def template_tabs(lang: str, examples: bool = True, as_of: date | None = None) -> list[TabSpec]:
     """Customers, FollowUps and Team, in that order, ready for write_new_workbook or the zero-loss writer.
 
-    Row 1 is the header (style "header", frozen); with examples=True a few realistic rows follow.
+    Row 1 is the header (style "header", frozen); with examples=True a few realistic rows follow, dated
+    so that on `as_of` one customer is due soon, one overdue and one (without an owner) escalated; without
+    it they keep the fixed dates of the shipped templates.
     """
+    base = as_of - timedelta(days=EXAMPLE_SPAN) if as_of is not None else _BASE
     i = lang_of(lang)
     specs: list[TabSpec] = []
     bodies = {"customers": _customer_rows, "followups": _followup_rows, "team": _team_rows}
@@ -232,7 +236,7 @@ def template_tabs(lang: str, examples: bool = True) -> list[TabSpec]:
         widths, styles = column_layout(role)
         rows: list[list[OutCell]] = [_header_row(role, lang)]
         if examples:
-            rows += bodies[role](i)
+            rows += bodies[role](i, base)
         specs.append(TabSpec(
             name=tab_name(role, lang),
             rows=rows,

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,23 @@ def test_a_new_xlsx_is_built_from_the_template_tabs(tmp_path: Path) -> None:
     with zipfile.ZipFile(path) as book:
         assert "xl/vbaProject.bin" not in book.namelist()
     assert "already has" in setup.init_excel(path, "en")  # a second init changes nothing
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_new_xlsx_has_examples_dated_from_today(lang: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run on a new workbook shows what the add-on does (due soon, overdue, and an escalated
+    customer without an owner), not three customers a year late."""
+    from addon.core import clock
+
+    day = date(2027, 3, 15)
+    monkeypatch.setattr(clock, "today", lambda config, now=None: day)
+    path = tmp_path / "team.xlsx"
+    assert main(["init", "--excel", str(path), "--lang", lang]) == 0
+    config = load_config(None, overrides={"source": {"excel": str(path)}, "state_dir": str(tmp_path / "state")})
+    result = pipeline.check(config, as_of=day)
+    assert not result.dataset.issues
+    assert sorted(s.status for s in result.statuses) == ["due_soon", "escalated", "overdue"]
+    assert max(f.at for f in result.dataset.followups).date() == day - timedelta(days=2)
 
 
 def test_a_missing_macro_template_is_a_clear_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
