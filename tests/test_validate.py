@@ -405,6 +405,20 @@ def test_a_weekday_beside_a_date_is_checked_against_it() -> None:
     assert check(*rows, cfg=EN).issues[0].message == "跟进日期 '2025-03-07 周四': 2025-03-07 is a Friday, not the weekday written"
 
 
+def test_an_owner_cell_naming_several_reps_counts_for_the_first() -> None:
+    ds = check(
+        customers(c(customer_id="C1", name="甲", owner="张三/李四"), c(customer_id="C2", name="乙", owner="张三 / 王五")),
+        followups(f(customer_id="C1", date="2025-03-01", owner="李四、张三"), f(customer_id="C2", date="2025-03-02", owner="张三和李四")),
+    )
+    assert found(ds) == [("客户", 2, "负责人", "warning", "owner.several"), ("客户", 3, "负责人", "warning", "owner.not_in_team")]
+    assert (ds.issues[0].message, ds.issues[0].suggestion) == (
+        "负责人写了 2 个人（张三、李四）：每位客户只有一位负责人，按第一位（张三）计算和提醒", "只保留一位负责人，其他人可写在备注中")
+    assert [x.owner for x in ds.customers] == ["张三", "张三 / 王五"]  # 王五 is nobody the add-on knows: as written
+    assert [x.owner for x in ds.followups] == ["李四", "张三"]  # a joint visit counts for the first named
+    english = check(customers(c(customer_id="C1", name="甲", owner="张三 & 李四")), cfg=EN)
+    assert english.issues[0].message == "Owner names 2 people (张三, 李四): a customer has one owner; counted and reminded as 张三"
+
+
 def test_placeholders_in_optional_cells_count_as_blank() -> None:
     """无, 暂无, -, N/A … say "nothing here": not a bad phone, address, date or a rep called 无."""
     ds = check(

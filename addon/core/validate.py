@@ -178,6 +178,11 @@ MESSAGES: Catalog = {
         "{nearest}把{value}加入“{team}”表并填写邮箱，或改正姓名",
         "{nearest}Add {value} to the {team} tab with an e-mail address, or correct the name",
     ),
+    "owner.several": (
+        "负责人写了 {count} 个人（{names}）：每位客户只有一位负责人，按第一位（{first}）计算和提醒",
+        "Owner names {count} people ({names}): a customer has one owner; counted and reminded as {first}",
+    ),
+    "owner.several.fix": ("只保留一位负责人，其他人可写在备注中", "Keep one owner; mention the others in Notes"),
     "team.no_email": ("{value}没有邮箱：提醒发不到此人", "{value} has no e-mail address: reminders cannot reach them"),
     "team.no_email.fix": ("在{column}列填写邮箱", "Fill in {column}"),
     "team.bad_email.effect": ("：提醒发不到此人", ": reminders cannot reach this person"),
@@ -189,6 +194,7 @@ MESSAGES: Catalog = {
 }
 
 _DATE_CODES: Final = ("date.unparseable", "date.nonexistent", "date.ambiguous", "date.no_year", "date.weekday", "date.time_only", "date.out_of_range")
+_SEVERAL_NAMES: Final = re.compile(r"\s*(?:[/、,，;；&＆+]|\band\b|和)\s*")
 _WEEKDAY_NAMES: Final = (("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
                          ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
 
@@ -496,6 +502,15 @@ class _Roster:
             hit = self.seen[owner] = self.keys.get(normalize(owner)) or self.keys.get(owner.casefold())
         return hit  # type: ignore[return-value]
 
+    def several(self, owner: str) -> list[str] | None:
+        """The Team names of a cell that names several people ('张三/李四', 'Ann & Bob'), when every one
+        of them is in Team; None otherwise (then it is one unknown name)."""
+        parts = [part.strip() for part in _SEVERAL_NAMES.split(owner) if part.strip()]
+        if len(parts) < 2:
+            return None
+        names = [self.member(part) for part in parts]
+        return names if all(names) else None  # type: ignore[return-value]
+
 
 def _team(run: _Run, tab: _Tab) -> tuple[list[Member], _Roster]:
     members: list[Member] = []
@@ -638,8 +653,13 @@ def _customers(run: _Run, tab: _Tab, roster: _Roster | None, team_tab: str) -> t
         owner = run.optional(tab, rownum, "owner", (row[i_owner] if i_owner < n else None))
         if owner is not None and roster is not None:
             member = roster.member(owner)
+            several = roster.several(owner) if member is None else None
             if member is not None:
                 owner = member  # one spelling per person downstream (reminders, leaderboard)
+            elif several is not None:
+                run.add(tab, rownum, "owner", owner, "warning", "owner.several", count=len(several),
+                        names=("、" if run.zh else ", ").join(several), first=several[0])
+                owner = several[0]
             else:
                 if owner not in owner_checked:
                     close = difflib.get_close_matches(owner, roster.names, n=1, cutoff=0.6)
@@ -898,6 +918,8 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
             member = known_owners.get(owner, _MISS)
             if member is _MISS:
                 member = roster.member(owner)
+                if member is None:  # a joint visit ('张三/李四') counts for the first of them
+                    member = roster.seen[owner] = (roster.several(owner) or [None])[0]
             owner = member or owner  # type: ignore[assignment]
 
         channel: str | None = None
