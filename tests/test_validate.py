@@ -419,6 +419,16 @@ def test_an_owner_cell_naming_several_reps_counts_for_the_first() -> None:
     assert english.issues[0].message == "Owner names 2 people (张三, 李四): a customer has one owner; counted and reminded as 张三"
 
 
+def test_a_contact_by_several_channels_counts_as_the_first() -> None:
+    ds = check(
+        customers(c(customer_id="C1", name="甲")),
+        followups(f(customer_id="C1", date="2025-03-01", channel="电话+微信"), f(customer_id="C1", date="2025-03-02", channel="微信/电话"),
+                  f(customer_id="C1", date="2025-03-03", channel="电话/飞鸽")),
+    )
+    assert [x.channel for x in ds.followups] == ["phone", "wechat", None]
+    assert found(ds) == [("跟进记录", 4, "方式", "warning", "vocab.unknown")]  # one of them is no channel the add-on knows
+
+
 def test_placeholders_in_optional_cells_count_as_blank() -> None:
     """无, 暂无, -, N/A … say "nothing here": not a bad phone, address, date or a rep called 无."""
     ds = check(

@@ -431,7 +431,12 @@ class _Run:
         if shown is None or shown is _ERR:
             result = shown
         else:
-            result = self.vocab[kind].get(self.norm(shown), _UNKNOWN)  # type: ignore[arg-type]
+            table = self.vocab[kind]
+            result = table.get(self.norm(shown), _UNKNOWN)  # type: ignore[arg-type]
+            if result is _UNKNOWN and kind == "channel":  # "电话+微信": the first of several known channels
+                parts = [table.get(self.norm(part)) for part in _SEVERAL_NAMES.split(shown) if part.strip()]  # type: ignore[arg-type]
+                if len(parts) > 1 and all(parts):
+                    result = parts[0]  # type: ignore[assignment]
         if key is not None:
             cache[key] = result
         if type(cell) is str:
