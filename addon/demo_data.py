@@ -605,7 +605,7 @@ def _generate(as_of: date, lang: str, seed: int, customers: int, followups: int,
         elif kind == "bad_phone":
             row[10] = "138-0013-800"
         elif kind == "unknown_stage":
-            row[4] = ("意向客户", "Interested")[i]
+            row[4] = ("观望中", "Wait and see")[i]  # not a stage
         elif kind == "unknown_owner":
             row[2] = former
         body[pos] = (kind, c, row)

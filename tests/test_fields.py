@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from addon.core.fields import headers_locale, workbook_locale
+import pytest
+
+from addon.core.fields import VOCAB, headers_locale, normalize, vocab_table, workbook_locale
 
 
 def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
@@ -44,3 +46,20 @@ def test_headers_tell_the_language_when_tab_names_do_not() -> None:
     assert headers_locale(["Company", "客户"]) == "zh-CN"  # one Chinese header is enough
     assert headers_locale(["Company", "Sales Rep"]) == "en"
     assert headers_locale([1, None, "2026", ""]) is None and headers_locale([]) is None
+
+
+@pytest.mark.parametrize(("word", "stage"), [
+    ("初步接触", "new"), ("潜在客户", "new"), ("意向客户", "qualified"), ("有意向", "qualified"), ("方案报价", "proposal"),
+    ("洽谈中", "negotiation"), ("已报价", "negotiation"), ("已签约", "won"), ("签单", "won"), ("已回款", "after_sales"),
+    ("无意向", "lost"), ("已流失", "lost"), ("沉睡", "dormant"), ("Closed-Won", "won"), ("Churned", "lost"),
+])
+def test_stage_words_teams_use(word: str, stage: str) -> None:
+    assert vocab_table("stage")[normalize(word)] == stage
+
+
+def test_no_synonym_means_two_things() -> None:
+    for kind, table in VOCAB.items():
+        seen: dict[str, str] = {}
+        for canonical, words in table.items():
+            for word in words:
+                assert seen.setdefault(normalize(word), canonical) == canonical, (kind, word)

@@ -99,14 +99,19 @@ CHANNELS: tuple[str, ...] = ("phone", "wechat", "email", "visit", "meeting", "sm
 
 VOCAB: dict[str, dict[str, tuple[str, ...]]] = {
     "stage": {
-        "new": ("初次接触", "新线索", "新客户", "线索", "New", "Lead", "Prospect", "Prospecting", "新建"),
-        "qualified": ("需求分析", "需求确认", "已确认", "Qualified", "Qualification", "Needs Analysis", "Engaging"),
-        "proposal": ("方案演示", "方案", "演示", "Proposal", "Demo", "Presentation"),
-        "negotiation": ("报价谈判", "谈判", "报价", "商务谈判", "Negotiation", "Quote", "Quoted"),
-        "won": ("成交", "赢单", "签约", "已成交", "Won", "Closed Won", "Deal", "Signed"),
-        "after_sales": ("售后服务", "售后", "After Sales", "After-sales", "Customer", "Onboarding", "Support"),
-        "lost": ("流失", "输单", "丢单", "Lost", "Closed Lost"),
-        "dormant": ("休眠", "搁置", "暂停", "Dormant", "Inactive", "On Hold"),
+        "new": ("初次接触", "初步接触", "新线索", "新客户", "潜在客户", "新商机", "线索", "New", "Lead", "Prospect", "Prospecting",
+                "新建", "Contacted"),
+        "qualified": ("需求分析", "需求确认", "需求沟通", "已确认", "意向", "有意向", "意向客户", "Qualified", "Qualification",
+                      "Needs Analysis", "Engaging", "Interested"),
+        "proposal": ("方案演示", "方案", "演示", "方案报价", "方案阶段", "Proposal", "Demo", "Presentation", "Solution"),
+        "negotiation": ("报价谈判", "谈判", "谈判中", "报价", "报价中", "已报价", "商务谈判", "洽谈", "洽谈中", "合同谈判",
+                        "Negotiation", "Negotiating", "Quote", "Quoted", "Contract sent"),
+        "won": ("成交", "赢单", "签约", "已签约", "签单", "已签单", "已成交", "合同签订", "下单", "已下单", "Won", "Closed Won",
+                "Deal", "Signed"),
+        "after_sales": ("售后服务", "售后", "回款", "已回款", "交付", "已交付", "实施中", "After Sales", "After-sales", "Customer",
+                        "Onboarding", "Support"),
+        "lost": ("流失", "已流失", "输单", "丢单", "无意向", "放弃", "Lost", "Closed Lost", "Churned", "Disqualified"),
+        "dormant": ("休眠", "沉睡", "搁置", "暂停", "冻结", "Dormant", "Inactive", "On Hold", "Paused"),
     },
     "tier": {
         "A": ("高价值", "重要", "重点", "A类", "A级", "High", "Key", "VIP", "Gold"),
