@@ -63,3 +63,13 @@ def test_no_synonym_means_two_things() -> None:
         for canonical, words in table.items():
             for word in words:
                 assert seen.setdefault(normalize(word), canonical) == canonical, (kind, word)
+
+
+@pytest.mark.parametrize(("kind", "word", "value"), [
+    ("tier", "重要客户", "A"), ("tier", "大客户", "A"), ("tier", "一级", "A"), ("tier", "普通客户", "B"), ("tier", "中", "B"),
+    ("tier", "潜在客户", "C"), ("tier", "小客户", "C"),
+    ("channel", "电联", "phone"), ("channel", "致电", "phone"), ("channel", "面谈", "visit"), ("channel", "来访", "visit"),
+    ("channel", "微信语音", "wechat"), ("channel", "视频", "meeting"),
+])
+def test_tier_and_channel_words_teams_use(kind: str, word: str, value: str) -> None:
+    assert vocab_table(kind)[normalize(word)] == value
