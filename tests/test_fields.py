@@ -1,10 +1,18 @@
-"""Field and tab vocabulary: which language a workbook speaks, judged by its tab names."""
+"""Field and tab vocabulary: the words teams use for stages, tiers, channels and headers, and which language a workbook speaks."""
 
 from __future__ import annotations
 
 import pytest
 
-from addon.core.fields import VOCAB, headers_locale, normalize, vocab_table, workbook_locale
+from addon.core.fields import (
+    FIELDS,
+    VOCAB,
+    header_aliases,
+    headers_locale,
+    normalize,
+    vocab_table,
+    workbook_locale,
+)
 
 
 def test_workbook_locale_is_judged_by_the_data_tabs() -> None:
@@ -73,3 +81,22 @@ def test_no_synonym_means_two_things() -> None:
 ])
 def test_tier_and_channel_words_teams_use(kind: str, word: str, value: str) -> None:
     assert vocab_table(kind)[normalize(word)] == value
+
+
+@pytest.mark.parametrize(("role", "header", "key"), [
+    ("customers", "企业名称", "name"), ("customers", "所属销售", "owner"), ("customers", "联系人手机", "phone"),
+    ("customers", "电子邮箱", "email"), ("customers", "下次联系时间", "next_follow_up"), ("customers", "登记日期", "created"),
+    ("followups", "沟通时间", "date"), ("followups", "拜访日期", "date"), ("followups", "沟通方式", "channel"),
+    ("followups", "沟通内容", "notes"), ("followups", "下次跟进时间", "next_date"), ("followups", "跟进人员", "owner"),
+    ("team", "业务员", "name"), ("team", "是否在职", "active"),
+])
+def test_headers_teams_use(role: str, header: str, key: str) -> None:
+    assert header_aliases(role, None)[normalize(header)] == key
+
+
+def test_no_header_means_two_fields_of_a_tab() -> None:
+    for role, fields in FIELDS.items():
+        seen: dict[str, str] = {}
+        for f in fields:
+            for word in (f.zh, f.en, *f.aliases):
+                assert seen.setdefault(normalize(word), f.key) == f.key, (role, word)
