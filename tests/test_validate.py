@@ -429,6 +429,16 @@ def test_a_contact_by_several_channels_counts_as_the_first() -> None:
     assert found(ds) == [("跟进记录", 4, "方式", "warning", "vocab.unknown")]  # one of them is no channel the add-on knows
 
 
+def test_a_short_name_for_one_customer_gets_its_full_name_as_the_fix() -> None:
+    ds = check(
+        customers(c(name="上海云启科技有限公司"), c(name="北京云启咨询有限公司"), c(name="深圳市华信电子有限公司")),
+        followups(f(customer_name="华信", date="2025-03-01"), f(customer_name="云启", date="2025-03-02"), f(customer_name="新客户", date="2025-03-03")),
+    )
+    assert [i.code for i in ds.issues] == ["followup.orphan"] * 3 and ds.followups == []  # not matched: only a hint
+    assert ds.issues[0].suggestion == "是不是“深圳市华信电子有限公司”（“客户”表第 4 行）？请写客户全称或客户编号"
+    assert ds.issues[1].suggestion == ds.issues[2].suggestion == "检查拼写，或先在“客户”表中添加该客户"  # two or none contain it
+
+
 def test_placeholders_in_optional_cells_count_as_blank() -> None:
     """无, 暂无, -, N/A … say "nothing here": not a bad phone, address, date or a rep called 无."""
     ds = check(

@@ -166,6 +166,10 @@ MESSAGES: Catalog = {
         "客户名称“{name}”对应编号 {id}（“{tab}”表第 {row} 行）：编号是否写错？",
         "The name '{name}' belongs to ID {id} ({tab} row {row}): is the ID mistyped?",
     ),
+    "followup.orphan.fix_short": (
+        "是不是“{name}”（“{tab}”表第 {row} 行）？请写客户全称或客户编号",
+        "Did you mean '{name}' ({tab} row {row})? Write the customer's full name or ID",
+    ),
     "followup.ambiguous": ("“{value}”对应 {count} 个客户（“{tab}”表第 {rows} 行）", "'{value}' matches {count} customers ({tab} rows {rows})"),
     "followup.ambiguous.fix": ("填写客户编号以区分", "Give the customer ID to say which one"),
     "followup.name_mismatch": (
@@ -813,6 +817,21 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
     ignored_word = run.t("effect.ignored")
     out: list[FollowUp] = []
     append = out.append
+    hints: dict[str, str | None] = {}
+
+    def short_name_hint(ref_name: str) -> str | None:
+        """"云启" for 上海云启科技有限公司: the one customer whose name contains the name written (searched for
+        the first 200 distinct unknown names only: a log that names nobody right needs a mapping, not hints)."""
+        if ref_name in hints:
+            return hints[ref_name]
+        hint = None
+        wanted = norm(ref_name)
+        if len(hints) < 200 and len(wanted) >= 2:
+            matches = [c for key, group in by_name.items() if wanted in key for c in group]
+            if len(matches) == 1:
+                hint = run.t("followup.orphan.fix_short", name=matches[0].name, row=matches[0].row, tab=customer_tab)
+        hints[ref_name] = hint
+        return hint
 
     for offset, row in enumerate(tab.data):
         n = len(row)
@@ -885,7 +904,8 @@ def _followups(run: _Run, tab: _Tab, index: _Index, customer_tab: str, roster: _
             found = by_name.get(norm(ref_name))  # type: ignore[arg-type]
             if not found:
                 ok = False
-                run.add(tab, rownum, "customer_name", ref_name, "error", "followup.orphan", tab=customer_tab)  # type: ignore[arg-type]
+                run.add(tab, rownum, "customer_name", ref_name, "error", "followup.orphan", tab=customer_tab,  # type: ignore[arg-type]
+                        fix=short_name_hint(ref_name))  # type: ignore[arg-type]
             elif len(found) > 1:
                 ok = False
                 rows = ", ".join(str(c.row) for c in found[:5]) + (" …" if len(found) > 5 else "")
