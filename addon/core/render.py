@@ -72,14 +72,32 @@ def _t(locale: str, key: str, **params: object) -> str:
     return text(LABELS, locale, key, **params)
 
 
+OWNED_BLOCK_MIN = 4  # owned headers in our order, side by side, that make a block ours
+
+
+def owned_block(header: Sequence[Cell]) -> dict[str, int]:
+    """key -> 1-based column of the owned columns already in the header: the longest chain of owned headers
+    in our order (Last contact, Follow-ups, … Rule), each at most one column from the previous, if it has
+    at least OWNED_BLOCK_MIN of them. A team's own "Status" or "Last contact" column, alone or beside ours,
+    is theirs: claiming it by its name alone would overwrite their data."""
+    order = {normalize(pair[i]): n for n, pair in enumerate(OWNED_COLUMNS.values()) for i in (0, 1)}
+    seen = [(index + 1, order[normalize(cell)]) for index, cell in enumerate(header)
+            if cell not in (None, "") and normalize(cell) in order]
+    chains: list[list[tuple[int, int]]] = []
+    for col, rank in seen:
+        before = [chain for chain in chains if chain[-1][1] == rank - 1 and col - chain[-1][0] <= 2]
+        chains.append([*max(before, key=len), (col, rank)] if before else [(col, rank)])
+    best = max(chains, key=lambda chain: (len(chain), chain[-1][0]), default=[])
+    if len(best) < OWNED_BLOCK_MIN:
+        return {}
+    keys = list(OWNED_COLUMNS)
+    return {keys[rank]: col for col, rank in best}
+
+
 def owned_column_positions(header: Sequence[Cell], used_width: int) -> list[int]:
-    """1-based columns for the owned columns: where their headers already are, else appended on the right."""
-    known = {normalize(pair[i]): key for key, pair in OWNED_COLUMNS.items() for i in (0, 1)}
-    found: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = known.get(normalize(cell)) if cell not in (None, "") else None
-        if key and key not in found:
-            found[key] = index + 1
+    """1-based columns for the owned columns: where our block already is (owned_block), the rest
+    appended on the right."""
+    found = owned_block(header)
     next_free = max([used_width, *found.values()]) + 1
     positions = []
     for key in OWNED_COLUMNS:
@@ -111,9 +129,7 @@ def columns_patch(customers: Table, header_row: int, dataset: Dataset, statuses:
     """The six owned columns for every customer row; rows without a customer get nothing."""
     header_index = header_row - customers.first_row
     header = customers.rows[header_index] if 0 <= header_index < len(customers.rows) else []
-    known = {normalize(pair[i]) for pair in OWNED_COLUMNS.values() for i in (0, 1)}
-    owned_existing = {i + 1 for i, cell in enumerate(header) if cell not in (None, "") and normalize(cell) in known}
-    width = used_width(customers.rows, ignore=owned_existing)
+    width = used_width(customers.rows, ignore=set(owned_block(header).values()))
     positions = owned_column_positions(header, width)
     lang = lang_index(locale)
     cells: dict[int, list[OutCell]] = {}
