@@ -28,12 +28,13 @@ from addon.core.fields import (
     headers_locale,
     lang_index,
     normalize,
+    owned_tab_name,
     workbook_locale,
 )
 from addon.core.validate import validate
 from addon.gc_pause import gc_paused
 from addon.i18n import text
-from addon.model import Cell, CustomerStatus, Dataset, Issue, Table, WriteSet
+from addon.model import Cell, CustomerStatus, Dataset, Issue, Table, TabSpec, WriteSet
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class RunResult:
     reminders_skipped: str = ""  # why no reminder was planned today ("not_working_day"), else ""
     started: datetime = field(default_factory=datetime.now)
     seconds: float = 0.0
+    foreign_tabs: dict[str, str] = field(default_factory=dict)  # tabs with one of our names that a team made: left alone
 
     @property
     def errors(self) -> int:
@@ -227,6 +229,7 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
     owned = {normalize(n) for pair in OWNED_TABS.values() for n in pair}
     spare = [n for n in names if n not in roles.values() and normalize(n) not in owned] if unnamed else []
     named = [n for n in roles.values() if n]
+    named += [n for n in names if n.casefold() in _OWNED_NAMES and n not in named]  # to tell ours from a team's own
     try:
         tables = backend.read(named + spare)
     except SourceUnavailable:  # a backend that reads at once (live Excel) failed on one tab, perhaps a chart sheet
@@ -253,9 +256,11 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
     return Roles(tabs=roles, tables=tables, guessed=guessed)
 
 
-def load(config: Config, backend: Backend, as_of: date, progress: Progress = _quiet) -> tuple[Config, Dataset, Mapping[str, Table | None], list[str]]:
+def load(
+    config: Config, backend: Backend, as_of: date, progress: Progress = _quiet,
+) -> tuple[Config, Dataset, Mapping[str, Table | None], list[str], dict[str, str]]:
     """Read the tabs (in one pass) and validate them, in the workbook's language (the config is returned
-    with it: see in_workbook_language)."""
+    with it: see in_workbook_language), and tell which tabs with one of our names a team made (foreign_owned_tabs)."""
     progress(f"reading {backend.location}")
     names = backend.sheet_names()
     found = find_roles(backend, config, names)
@@ -270,12 +275,64 @@ def load(config: Config, backend: Backend, as_of: date, progress: Progress = _qu
             notes.append(_missing_tab_issue(role, configured, names, config.locale))
         elif role in found.guessed:
             notes.append(_guessed_tab_issue(role, *found.guessed[role], config.locale))
+    foreign = foreign_owned_tabs(names, found.tables)
+    notes += [_not_ours_issue(tab, role, config.locale) for tab, role in foreign.items() if tab.casefold() == owned_tab_name(role, config.locale).casefold()]
     dataset = validate(by_role, config, as_of)
     # Hand on only the tabs the write needs: the raw FollowUps rows (the bulk of memory) are freed on return.
     kept: dict[str, Table | None] = {role: by_role[role] for role in ("customers", "runlog")}
+    if roles.get("runlog") in foreign:
+        kept["runlog"] = None  # a team's own "Run log" holds no runs of ours to keep
     if notes:
         dataset = replace(dataset, issues=notes + dataset.issues)
-    return config, dataset, kept, names
+    return config, dataset, kept, names, foreign
+
+
+_OWNED_NAMES = {name.casefold(): role for role, pair in OWNED_TABS.items() for name in pair}
+
+
+def _title_prefixes() -> dict[str, tuple[str, ...]]:
+    """How each owned tab begins (its title row, before the first figure), in both languages."""
+    from addon.core.kpi_tab import LABELS as KPI_LABELS
+
+    titles = {"kpi": KPI_LABELS["title"], "overdue": render.LABELS["overdue_title"],
+              "issues": render.LABELS["issues_title"], "runlog": render.LABELS["runlog_title"]}
+    return {role: tuple(t.split("{", 1)[0] for t in pair) for role, pair in titles.items()}
+
+
+def foreign_owned_tabs(names: list[str], tables: Mapping[str, Table]) -> dict[str, str]:
+    """Tabs with the name of one of ours (KPI, 待跟进 …) that the add-on did not make: tab -> role. A team's
+    own "KPI" or "待跟进" tab is never replaced or deleted; an empty one, or one of ours, is ours to write."""
+    prefixes = _title_prefixes()
+    foreign: dict[str, str] = {}
+    for name in names:
+        role = _OWNED_NAMES.get(name.casefold())
+        if role is None or name not in tables:
+            continue
+        try:
+            rows = tables[name].rows
+        except SourceUnavailable:
+            continue  # unreadable (a chart sheet): the writer refuses to replace a non-worksheet anyway
+        first = next((cell for row in rows for cell in row if cell not in (None, "")), None)
+        if first is not None and not (isinstance(first, str) and first.startswith(prefixes[role])):
+            foreign[name] = role
+    return foreign
+
+
+_NOT_OURS = {
+    "message": ("已有一个名为“{tab}”的工作表，但它不是跟进助手生成的：没有改动它，本次也没有写入{what}",
+                "A tab named '{tab}' exists that the add-on did not make: it was left as it is, and the {what} was not written"),
+    "fix": ("把你的工作表改名（或删除），下次运行时即写入{what}", "Rename (or delete) your tab; the next run writes the {what}"),
+    "kpi": ("KPI 汇总", "KPI summary"),
+    "overdue": ("待跟进客户列表", "list of customers to follow up"),
+    "issues": ("数据问题列表", "list of data issues"),
+    "runlog": ("运行记录", "run log"),
+}
+
+
+def _not_ours_issue(tab: str, role: str, locale: str) -> Issue:
+    what = text(_NOT_OURS, locale, role)
+    return Issue(tab=tab, row=None, column="", value="", severity="warning", message=text(_NOT_OURS, locale, "message", tab=tab, what=what),
+                 suggestion=text(_NOT_OURS, locale, "fix", what=what), code="tab.not_ours")
 
 
 _MISSING_TAB = {
@@ -336,20 +393,27 @@ def compute(config: Config, dataset: Dataset, as_of: date) -> tuple[list[Custome
 
 
 def build_writes(result: RunResult, tables: Mapping[str, Table | None], sheet_names: list[str], record: render.RunRecord) -> WriteSet:
+    """What to write: never into a tab with one of our names that a team made (result.foreign_tabs)."""
     from addon.core.kpi_tab import kpi_tab
 
     config, dataset, locale = result.config, result.dataset, result.config.locale
+    theirs = {name.casefold() for name in result.foreign_tabs}
+
+    def ours(tabs: list[TabSpec]) -> list[TabSpec]:
+        return [tab for tab in tabs if tab.name.casefold() not in theirs]
+
     customers = tables.get("customers")
     issues_and_log = [render.issues_tab(dataset.issues, locale), render.runlog_tab(record, tables.get("runlog"), config.run_log_keep, locale)]
     if result.blocked:  # only what explains the problem; statuses, KPIs and the overdue list keep their last good state
-        return WriteSet(columns=None, tabs=issues_and_log, stale_tabs=[])
+        return WriteSet(columns=None, tabs=ours(issues_and_log), stale_tabs=[])
     columns = None
     if customers is not None and "customers" in dataset.header_rows:
         columns = render.columns_patch(customers, dataset.header_rows["customers"], dataset, result.statuses, locale, cadence.rule_text)
     tabs = [render.overdue_tab(dataset, result.statuses, result.as_of, locale, cadence.rule_text), *issues_and_log]
     if result.kpis is not None:
         tabs.insert(0, kpi_tab(result.kpis, dataset, locale))
-    return WriteSet(columns=columns, tabs=tabs, stale_tabs=render.stale_tabs(sheet_names, locale))
+    stale = [name for name in render.stale_tabs(sheet_names, locale) if name.casefold() not in theirs]
+    return WriteSet(columns=columns, tabs=ours(tabs), stale_tabs=stale)
 
 
 def _problem(issue: Issue) -> tuple[str, int | None, str]:
@@ -383,8 +447,9 @@ def run(
         if check is not None:
             check()  # a locked workbook is refused before anything is sent
     with gc_paused():  # the pass builds about a million acyclic records; see addon.gc_pause
-        config, dataset, tables, names = load(config, backend, as_of, progress)
-        result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started)
+        config, dataset, tables, names, foreign = load(config, backend, as_of, progress)
+        result = RunResult(config=config, as_of=as_of, mode=mode, location=backend.location, dataset=dataset, started=started,
+                           foreign_tabs=foreign)
         result.blocked = setup_errors(dataset)
         if not result.blocked:
             progress("applying cadence rules and computing KPIs")

@@ -304,8 +304,14 @@ def _refresh_kpis(book: Any, config: Config, backend: XlwingsBackend, ui: ExcelU
     result = pipeline.run(config, send=False, write=False, backend=backend, progress=ui.progress, mode="kpi")
     config = _spoken(result.config, ui)
     tab: TabSpec = kpi_tab(result.kpis, result.dataset, config.locale)
+    theirs = {name.casefold() for name in result.foreign_tabs}
+    if tab.name.casefold() in theirs:  # a KPI tab of the team's own: never replaced (pipeline.foreign_owned_tabs)
+        issue = next(i for i in result.dataset.issues if i.code == "tab.not_ours" and i.tab.casefold() == tab.name.casefold())
+        ui.status(issue.message)
+        ui.alert(f"{issue.message}\n{issue.suggestion}")
+        return result
     other = OWNED_TABS["kpi"][1 - lang_index(config.locale)]
-    stale = [other] if other in backend.sheet_names() and other != tab.name else []
+    stale = [other] if other in backend.sheet_names() and other != tab.name and other.casefold() not in theirs else []
     ui.status(ui.t("writing owned"))
     backend.write(WriteSet(columns=None, tabs=[tab], stale_tabs=stale))
     ui.status(ui.t("kpis_done", tab=tab.name, as_of=result.as_of.isoformat()))

@@ -113,7 +113,7 @@ def test_the_write_check_reuses_the_rows_the_run_read(demo: Path, tmp_path: Path
 
 def test_raw_rows_not_needed_for_the_write_are_freed_once_validated(demo: Path) -> None:
     backend = ExcelBackend(demo)
-    _config, dataset, tables, _names = pipeline.load(load_config(None), backend, AS_OF)
+    _config, dataset, tables, _names, _foreign = pipeline.load(load_config(None), backend, AS_OF)
     assert dataset.followups  # validated from the FollowUps tab …
     assert set(backend._rows_read()) == {dataset.tabs["customers"]}  # … whose raw rows (and Team's) are gone
     assert tables["customers"] is not None and backend._rows_read()[dataset.tabs["customers"]] is tables["customers"].rows

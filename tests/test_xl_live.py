@@ -407,6 +407,17 @@ def test_refresh_kpis_writes_only_the_kpi_tab(app: mem.App, tmp_path: Path) -> N
     assert str(app.status_bar).startswith("跟进助手：KPI 已更新")
 
 
+def test_refresh_kpis_leaves_a_kpi_tab_of_the_teams_own_alone(app: mem.App, tmp_path: Path) -> None:
+    tabs = scenario("zh")
+    book = open_scenario(app, tmp_path, [*tabs, TabSpec(name="KPI汇总", rows=[["本月目标"], ["拜访", 40]])])
+    before = {s.name: dict(s.impl.cells_) for s in book.sheets}
+    xl.refresh_kpis(book)
+    assert book.sheet_names == list(before) and all(book.sheets[n].impl.cells_ == cells for n, cells in before.items())
+    assert app.alerts and "不是跟进助手生成的" in str(app.alerts[-1]) and "改名" in str(app.alerts[-1])
+    xl.check_now(book)  # the full run leaves it too, and writes everything else
+    assert book.sheets["KPI汇总"].impl.cells_ == before["KPI汇总"] and {"待跟进", "数据问题", "运行记录"} <= set(book.sheet_names)
+
+
 def _reminder_config(folder: Path, transport: str = "outbox") -> None:
     (folder / "config.yaml").write_text(
         "reminders:\n"
