@@ -34,7 +34,7 @@ from addon.core.fields import (
 from addon.core.validate import validate
 from addon.gc_pause import gc_paused
 from addon.i18n import text
-from addon.model import Cell, CustomerStatus, Dataset, Issue, Table, TabSpec, WriteSet
+from addon.model import Cell, CustomerStatus, Dataset, Issue, Table, WriteSet
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ class RunResult:
         return doc
 
 
-def in_workbook_language(config: Config, sheet_names: list[str], headers: Sequence[object] = ()) -> Config:
+def in_workbook_language(config: Config, sheet_names: list[str], headers: Callable[[], Sequence[object]] = tuple) -> Config:
     """A config that does not set `locale:` speaks the workbook's language (spoken_locale), so an English
     workbook gets English columns, tabs and messages rather than the Chinese default."""
     if "locale" in config.model_fields_set:
@@ -147,21 +147,26 @@ def in_workbook_language(config: Config, sheet_names: list[str], headers: Sequen
     return config if locale == config.locale else config.model_copy(update={"locale": locale})
 
 
-def spoken_locale(sheet_names: Sequence[str], headers: Sequence[object] = ()) -> str:
-    """A workbook's language: judged by its tab names; when they say nothing ("Sheet1"), by the `headers`
-    of its tabs recognised by their headers; else the environment's (config.default_locale). One rule
-    for a run, the Excel buttons and `init`, so they never write a workbook in two languages."""
-    return workbook_locale(sheet_names, otherwise="") or headers_locale(headers) or default_locale()
+def spoken_locale(sheet_names: Sequence[str], headers: Callable[[], Sequence[object]] = tuple) -> str:
+    """A workbook's language: judged by its tab names; when they say nothing ("Sheet1"), by the headers
+    of its tabs recognised by them (`headers()`, asked for only then: it may read tabs, see Roles.headers);
+    else the environment's (config.default_locale). One rule for a run, the Excel buttons, `init` and
+    `doctor`, so they never write or report on a workbook in two languages."""
+    return workbook_locale(sheet_names, otherwise="") or headers_locale(headers()) or default_locale()
 
 
 def _quiet(_: str) -> None:
     return None
 
 
+_OWNED_NAMES = {name.casefold(): role for role, pair in OWNED_TABS.items() for name in pair}  # as Excel compares tab names
+_OWNED_NORMALISED = frozenset(normalize(name) for pair in OWNED_TABS.values() for name in pair)  # as the reader does
+
+
 def resolve_tabs(names: list[str], config: Config) -> dict[str, str | None]:
     """Role -> actual tab name (configured name, else a template name in either language)."""
     roles = {role: find_tab(names, role, getattr(config.tabs, role)) for role in ("customers", "followups", "team")}
-    owned = {normalize(n) for pair in OWNED_TABS.values() for n in pair}
+    owned = _OWNED_NORMALISED
     runlog = [n for n in names if normalize(n) in {normalize(p) for p in OWNED_TABS["runlog"]}]
     roles["runlog"] = runlog[0] if runlog else None
     for role in ("customers", "followups", "team"):
@@ -202,8 +207,8 @@ class Roles:
 
     def headers(self, config: Config) -> list[Cell]:
         """The headers that make the Customers and FollowUps tabs what they are: those they were recognised
-        by, else (tabs named in config.yaml) the recognised cells of the Customers header row. What tells
-        the workbook's language when its tab names do not (spoken_locale)."""
+        by, else (tabs named in config.yaml) the recognised cells of the Customers header row, or of the
+        FollowUps one. What tells the workbook's language when its tab names do not (spoken_locale)."""
         if self.guessed:
             return [h for _, headers in self.guessed.values() for h in headers]
         for role in ("customers", "followups"):
@@ -226,8 +231,7 @@ def find_roles(backend: Backend, config: Config, names: list[str]) -> Roles:
     name and config.yaml names none: every other tab is read and `fields.guess_tabs` judges."""
     roles = resolve_tabs(names, config)
     unnamed = [role for role in GUESSABLE if roles[role] is None and getattr(config.tabs, role) is None]
-    owned = {normalize(n) for pair in OWNED_TABS.values() for n in pair}
-    spare = [n for n in names if n not in roles.values() and normalize(n) not in owned] if unnamed else []
+    spare = [n for n in names if n not in roles.values() and normalize(n) not in _OWNED_NORMALISED] if unnamed else []
     named = [n for n in roles.values() if n]
     named += [n for n in names if n.casefold() in _OWNED_NAMES and n not in named]  # to tell ours from a team's own
     try:
@@ -264,8 +268,7 @@ def load(
     progress(f"reading {backend.location}")
     names = backend.sheet_names()
     found = find_roles(backend, config, names)
-    names_silent = "locale" not in config.model_fields_set and not workbook_locale(names, otherwise="")
-    config = in_workbook_language(config, names, found.headers(config) if names_silent else ())
+    config = in_workbook_language(config, names, lambda: found.headers(config))
     roles = found.tabs
     by_role = TabsByRole(found.tables, roles)
     progress("validating rows")
@@ -287,7 +290,6 @@ def load(
     return config, dataset, kept, names, foreign
 
 
-_OWNED_NAMES = {name.casefold(): role for role, pair in OWNED_TABS.items() for name in pair}
 
 
 def _title_prefixes() -> dict[str, tuple[str, ...]]:
@@ -397,23 +399,25 @@ def build_writes(result: RunResult, tables: Mapping[str, Table | None], sheet_na
     from addon.core.kpi_tab import kpi_tab
 
     config, dataset, locale = result.config, result.dataset, result.config.locale
-    theirs = {name.casefold() for name in result.foreign_tabs}
-
-    def ours(tabs: list[TabSpec]) -> list[TabSpec]:
-        return [tab for tab in tabs if tab.name.casefold() not in theirs]
-
     customers = tables.get("customers")
     issues_and_log = [render.issues_tab(dataset.issues, locale), render.runlog_tab(record, tables.get("runlog"), config.run_log_keep, locale)]
     if result.blocked:  # only what explains the problem; statuses, KPIs and the overdue list keep their last good state
-        return WriteSet(columns=None, tabs=ours(issues_and_log), stale_tabs=[])
+        return without_theirs(WriteSet(columns=None, tabs=issues_and_log, stale_tabs=[]), result)
     columns = None
     if customers is not None and "customers" in dataset.header_rows:
         columns = render.columns_patch(customers, dataset.header_rows["customers"], dataset, result.statuses, locale, cadence.rule_text)
     tabs = [render.overdue_tab(dataset, result.statuses, result.as_of, locale, cadence.rule_text), *issues_and_log]
     if result.kpis is not None:
         tabs.insert(0, kpi_tab(result.kpis, dataset, locale))
-    stale = [name for name in render.stale_tabs(sheet_names, locale) if name.casefold() not in theirs]
-    return WriteSet(columns=columns, tabs=ours(tabs), stale_tabs=stale)
+    return without_theirs(WriteSet(columns=columns, tabs=tabs, stale_tabs=render.stale_tabs(sheet_names, locale)), result)
+
+
+def without_theirs(writes: WriteSet, result: RunResult) -> WriteSet:
+    """The writes minus every tab with one of our names that a team made (result.foreign_tabs): neither
+    replaced nor deleted as stale. Every path that writes owned tabs goes through here."""
+    theirs = {name.casefold() for name in result.foreign_tabs}
+    return replace(writes, tabs=[tab for tab in writes.tabs if tab.name.casefold() not in theirs],
+                   stale_tabs=[name for name in writes.stale_tabs if name.casefold() not in theirs])
 
 
 def _problem(issue: Issue) -> tuple[str, int | None, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from addon.backends.base import Backend, SourceUnavailable
@@ -27,7 +27,7 @@ class NotAWorkbookName(SourceUnavailable):
     """`init --excel new.csv`: a wrong argument (exit 2), not a source that cannot be reached (exit 3)."""
 
 
-def init_lang(names: list[str] | None, config: Config | None = None, headers: Sequence[object] = ()) -> str:
+def init_lang(names: list[str] | None, config: Config | None = None, headers: Callable[[], Sequence[object]] = tuple) -> str:
     """init's language when `--lang` is not given: the config's `locale:` when it sets one, else the one a
     run would speak (pipeline.spoken_locale: an existing workbook's tab names, else the headers of its tabs
     recognised by them, so an English workbook gets English tabs beside its own; else LANG, else zh)."""
@@ -60,10 +60,10 @@ def missing_template_tabs(backend: Backend, lang: str | None, config: Config | N
 
     config = config or load_config(None)
     names = backend.sheet_names()
-    roles, guessed, headers = resolve_tabs(names, config), {}, []
+    roles, guessed, headers = resolve_tabs(names, config), {}, tuple
     if any(roles[role] is None for role in GUESSABLE):  # else no tab needs reading
         found = find_roles(backend, config, names)
-        roles, guessed, headers = found.tabs, found.guessed, found.headers(config)
+        roles, guessed, headers = found.tabs, found.guessed, lambda: found.headers(config)
     lang = lang or init_lang(names, config, headers)
     return [tab for tab in template_tabs(lang, examples=False) if roles.get(tab.role) is None], guessed, lang
 

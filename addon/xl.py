@@ -23,8 +23,8 @@ from typing import Any
 
 from addon.backends.base import SourceUnavailable
 from addon.backends.xlwings_live import XlwingsBackend
-from addon.config import Config, ConfigError, default_locale, load_config
-from addon.core.fields import OWNED_TABS, lang_index, workbook_locale
+from addon.config import Config, ConfigError, load_config
+from addon.core.fields import OWNED_TABS, lang_index
 from addon.core.reminders import skipped_text
 from addon.i18n import progress_step, text
 from addon.model import OutCell, StyledCell, TabSpec, WriteSet
@@ -218,9 +218,10 @@ def _button(action: Action, book: Any | None, *, needs_config: bool = True) -> A
     book = book if book is not None else _caller()
     ui = ExcelUI(book)
     config: Config | None = None
+    from addon.pipeline import spoken_locale
+
     try:
-        names = [s.name for s in book.sheets]
-        ui.locale = workbook_locale(names, otherwise=default_locale())  # until the config, then the run, says
+        ui.locale = spoken_locale([s.name for s in book.sheets])  # until the config, then the run, says
     except Exception:
         pass
     ui.status(ui.t("starting"))
@@ -304,16 +305,16 @@ def _refresh_kpis(book: Any, config: Config, backend: XlwingsBackend, ui: ExcelU
     result = pipeline.run(config, send=False, write=False, backend=backend, progress=ui.progress, mode="kpi")
     config = _spoken(result.config, ui)
     tab: TabSpec = kpi_tab(result.kpis, result.dataset, config.locale)
-    theirs = {name.casefold() for name in result.foreign_tabs}
-    if tab.name.casefold() in theirs:  # a KPI tab of the team's own: never replaced (pipeline.foreign_owned_tabs)
+    other = OWNED_TABS["kpi"][1 - lang_index(config.locale)]
+    stale = [other] if other in backend.sheet_names() and other != tab.name else []
+    writes = pipeline.without_theirs(WriteSet(columns=None, tabs=[tab], stale_tabs=stale), result)
+    if not writes.tabs:  # a KPI tab of the team's own: never replaced; the run's Issue says what to do
         issue = next(i for i in result.dataset.issues if i.code == "tab.not_ours" and i.tab.casefold() == tab.name.casefold())
         ui.status(issue.message)
         ui.alert(f"{issue.message}\n{issue.suggestion}")
         return result
-    other = OWNED_TABS["kpi"][1 - lang_index(config.locale)]
-    stale = [other] if other in backend.sheet_names() and other != tab.name and other.casefold() not in theirs else []
     ui.status(ui.t("writing owned"))
-    backend.write(WriteSet(columns=None, tabs=[tab], stale_tabs=stale))
+    backend.write(writes)
     ui.status(ui.t("kpis_done", tab=tab.name, as_of=result.as_of.isoformat()))
     return result
 

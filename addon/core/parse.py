@@ -518,7 +518,7 @@ _PLACEHOLDERS = frozenset({
 
 def is_placeholder(cell: object) -> bool:
     """True for text that stands for an empty optional cell: 无, 暂无, -, /, N/A, none, TBD …"""
-    return type(cell) is str and len(cell) <= 12 and normalize(cell) in _PLACEHOLDERS
+    return type(cell) is str and len(cell) <= 12 and not cell[:1].isdigit() and normalize(cell) in _PLACEHOLDERS  # a phone: no
 
 
 # --- phone numbers and e-mail addresses ----------------------------------------------------

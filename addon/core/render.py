@@ -81,8 +81,8 @@ def owned_block(header: Sequence[Cell]) -> dict[str, int]:
     at least OWNED_BLOCK_MIN of them. A team's own "Status" or "Last contact" column, alone or beside ours,
     is theirs: claiming it by its name alone would overwrite their data."""
     order = {normalize(pair[i]): n for n, pair in enumerate(OWNED_COLUMNS.values()) for i in (0, 1)}
-    seen = [(index + 1, order[normalize(cell)]) for index, cell in enumerate(header)
-            if cell not in (None, "") and normalize(cell) in order]
+    ranks = [order.get(normalize(cell)) if cell not in (None, "") else None for cell in header]
+    seen = [(index + 1, rank) for index, rank in enumerate(ranks) if rank is not None]
     chains: list[list[tuple[int, int]]] = []
     for col, rank in seen:
         before = [chain for chain in chains if chain[-1][1] == rank - 1 and col - chain[-1][0] <= 2]
@@ -94,10 +94,10 @@ def owned_block(header: Sequence[Cell]) -> dict[str, int]:
     return {keys[rank]: col for col, rank in best}
 
 
-def owned_column_positions(header: Sequence[Cell], used_width: int) -> list[int]:
-    """1-based columns for the owned columns: where our block already is (owned_block), the rest
-    appended on the right."""
-    found = owned_block(header)
+def owned_column_positions(header: Sequence[Cell], used_width: int, found: dict[str, int] | None = None) -> list[int]:
+    """1-based columns for the owned columns: where our block already is (`found`, else owned_block), the
+    rest appended on the right."""
+    found = owned_block(header) if found is None else found
     next_free = max([used_width, *found.values()]) + 1
     positions = []
     for key in OWNED_COLUMNS:
@@ -129,8 +129,8 @@ def columns_patch(customers: Table, header_row: int, dataset: Dataset, statuses:
     """The six owned columns for every customer row; rows without a customer get nothing."""
     header_index = header_row - customers.first_row
     header = customers.rows[header_index] if 0 <= header_index < len(customers.rows) else []
-    width = used_width(customers.rows, ignore=set(owned_block(header).values()))
-    positions = owned_column_positions(header, width)
+    block = owned_block(header)
+    positions = owned_column_positions(header, used_width(customers.rows, ignore=set(block.values())), block)
     lang = lang_index(locale)
     cells: dict[int, list[OutCell]] = {}
     for status in statuses:

@@ -380,9 +380,9 @@ class _Run:
             return None
         return value  # type: ignore[return-value]
 
-    def optional(self, tab: _Tab, row: int, field: str, cell: Cell) -> str | None:
+    def optional(self, tab: _Tab, row: int, field: str, cell: Cell, severity: Severity = "warning") -> str | None:
         """An optional text cell, where 无, -, N/A and the like mean blank (parse.is_placeholder)."""
-        return None if is_placeholder(cell) else self.text(tab, row, field, cell)
+        return None if is_placeholder(cell) else self.text(tab, row, field, cell, severity)
 
     def date(self, tab: _Tab, row: int, field: str, cell: Cell, severity: Severity) -> ParsedDate | None:
         """A date cell; problems are issues of the given severity and the value then counts as missing.
@@ -543,7 +543,7 @@ def _team(run: _Run, tab: _Tab) -> tuple[list[Member], _Roster]:
                 run.add(tab, rownum, "name", "", "error", "required.missing")
             continue
         email_cell = row[i_email] if i_email < n else None
-        email = None if is_placeholder(email_cell) else run.text(tab, rownum, "email", email_cell, "error")
+        email = run.optional(tab, rownum, "email", email_cell, "error")
         if email is not None and not is_email(email):
             fixed = email_fix(email)
             run.add(tab, rownum, "email", email, "error", "email.invalid", effect=bad_email_effect,
@@ -552,8 +552,7 @@ def _team(run: _Run, tab: _Tab) -> tuple[list[Member], _Roster]:
         elif email is None and has_email and (is_placeholder(email_cell) or _text(email_cell) is None):
             run.add(tab, rownum, "email", name, "warning", "team.no_email")
         manager = run.optional(tab, rownum, "manager", row[i_manager] if i_manager < n else None)
-        mgr_cell = row[i_mgr_email] if i_mgr_email < n else None
-        manager_email = None if is_placeholder(mgr_cell) else run.text(tab, rownum, "manager_email", mgr_cell, "error")
+        manager_email = run.optional(tab, rownum, "manager_email", row[i_mgr_email] if i_mgr_email < n else None, "error")
         if manager_email is not None and not is_email(manager_email):
             fixed = email_fix(manager_email)
             run.add(tab, rownum, "manager_email", manager_email, "error", "email.invalid", effect=bad_email_effect,

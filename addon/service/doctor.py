@@ -432,7 +432,6 @@ def _in_workbook_language(config: Config) -> Config:
     if config.workbooks:
         return elsewhere
     from addon.backends import open_backend
-    from addon.core.fields import workbook_locale
     from addon.pipeline import find_roles, in_workbook_language
 
     try:
@@ -440,12 +439,11 @@ def _in_workbook_language(config: Config) -> Config:
         try:
             names = backend.sheet_names()
             # Tab names that say nothing (Sheet1): the headers decide, as in a run (pipeline.spoken_locale).
-            headers = find_roles(backend, config, names).headers(config) if not workbook_locale(names, otherwise="") else []
+            return in_workbook_language(config, names, lambda: find_roles(backend, config, names).headers(config))
         finally:
             _let_go(backend)
     except Exception:  # noqa: BLE001 - the source check below reports the problem in full
         return elsewhere
-    return in_workbook_language(config, names, headers)
 
 
 def _workbook_checks(config: Config, name: str) -> Iterator[Check]:
